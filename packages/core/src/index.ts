@@ -1,0 +1,48 @@
+export type { AuditEvent, DeniedEvent, IssuedEvent, Logger } from './audit.js';
+export type { Clock } from './clock.js';
+export { isRoomkeyError, RoomkeyError, type RoomkeyErrorCode } from './errors.js';
+export { DEFAULT_GRANT, type Grant, type Identity } from './grant.js';
+export { isValidName, NAME_PATTERN } from './names.js';
+export {
+  type AuthorizeContext,
+  createTokenIssuer,
+  type IncomingTokenRequest,
+  type TokenGrantResult,
+  type TokenIssuer,
+  type TokenIssuerOptions,
+  type TokenResponseBody,
+} from './pipeline.js';
+export type { AddressField, IssuedToken, PlatformIssueInput, TokenPlatform } from './platform.js';
+export {
+  createRed5ProSigner,
+  RED5PRO_ROLE_MAP,
+  RED5PRO_ROLES,
+  RED5PRO_TRANSPORTS,
+  type Red5ProClaims,
+  type Red5ProRole,
+  type Red5ProSigner,
+  type Red5ProSignerOptions,
+  type Red5ProSignInput,
+  type Red5ProTransport,
+  red5ProPlatform,
+  type SignedToken,
+} from './platforms/red5pro.js';
+export {
+  createRed5ProVerifier,
+  type Red5ProRequirement,
+  type Red5ProVerifier,
+  type Red5ProVerifierOptions,
+  type VerifiedRed5ProToken,
+  type VerifyRed5ProTokenOptions,
+  verifyRed5ProToken,
+} from './platforms/red5pro-verify.js';
+export {
+  HttpProblem,
+  PROBLEM_STATUS,
+  type ProblemCode,
+  problemResponse,
+  type TokenResponse,
+} from './problem.js';
+export { MAX_BODY_BYTES, MAX_TTL_MINUTES, type TokenRequest } from './request.js';
+export { isRole, ROLES, type Role, roleIncludes } from './roles.js';
+export { generateSecret, MIN_SECRET_BYTES } from './secret.js';

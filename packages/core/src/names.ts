@@ -1,0 +1,51 @@
+import { RoomkeyError } from './errors.js';
+
+/**
+ * Room and channel names: ASCII letters, digits, `.`, `_` and `-`, starting with a letter or
+ * digit, at most 128 characters. Platforms join lists with commas and match names exactly,
+ * so a name that could carry a separator is refused, never escaped.
+ */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: detecting control characters is the point
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** True when `value` holds a C0 or C1 control character (never allowed in a claim or header). */
+export function hasControlCharacter(value: string): boolean {
+  return CONTROL_CHARACTER.test(value);
+}
+
+export function isValidName(value: unknown): value is string {
+  return typeof value === 'string' && NAME_PATTERN.test(value);
+}
+
+/** Describes a bad name without echoing it: the value may be hostile or personal. */
+export function describeBadName(value: unknown): string {
+  if (typeof value !== 'string') return `a ${value === null ? 'null' : typeof value} instead of a string`;
+  if (value.length === 0) return 'an empty name';
+  if (value.length > 128) return `a name of ${value.length} characters (at most 128)`;
+  if (value.includes(',')) return 'a name containing a comma';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: detecting control characters is the point
+  if (/[\u0000-\u001f\u007f]/.test(value)) return 'a name containing a control character';
+  if (/[^\u0020-\u007e]/.test(value)) return 'a name containing a non-ASCII character';
+  if (/\s/.test(value)) return 'a name containing white space';
+  return 'a name with a character outside A-Z a-z 0-9 . _ - (or not starting with a letter or digit)';
+}
+
+/**
+ * Validates a list of names for a comma-joined claim. Refuses an empty entry, a bad name and
+ * (for clarity of the resulting token) duplicates are dropped, order kept.
+ */
+export function checkNameList(values: unknown, claim: string): string[] {
+  if (!Array.isArray(values)) {
+    throw new RoomkeyError('invalid_claim', `${claim} must be an array of names`);
+  }
+  const seen = new Set<string>();
+  values.forEach((value, index) => {
+    if (!isValidName(value)) {
+      throw new RoomkeyError('invalid_claim', `${claim}[${index}] is ${describeBadName(value)}`);
+    }
+    seen.add(value);
+  });
+  return [...seen];
+}

@@ -1,0 +1,381 @@
+import { randomUUID } from 'node:crypto';
+import * as v from 'valibot';
+import { checkLogger, type DeniedEvent, type IssuedEvent, type Logger } from './audit.js';
+import { type Clock, resolveClock } from './clock.js';
+import type { Grant, Identity } from './grant.js';
+import { DEFAULT_GRANT } from './grant.js';
+import { hasControlCharacter, NAME_PATTERN } from './names.js';
+import type { AddressField, TokenPlatform } from './platform.js';
+import {
+  createRed5ProSigner,
+  RED5PRO_TRANSPORTS,
+  type Red5ProSigner,
+  type Red5ProSignerOptions,
+  red5ProPlatform,
+} from './platforms/red5pro.js';
+import { HttpProblem, jsonResponse, problemResponse, type TokenResponse } from './problem.js';
+import {
+  type BodySource,
+  describeIssues,
+  MAX_BODY_BYTES,
+  parseTokenRequest,
+  readJsonBody,
+  type TokenRequest,
+} from './request.js';
+import { ROLES, type Role, roleIncludes } from './roles.js';
+
+type MaybePromise<T> = T | Promise<T>;
+
+export interface AuthorizeContext<Native> {
+  readonly identity: Identity;
+  readonly request: TokenRequest;
+  /** The framework's own request (Express `req`, Koa `ctx`). */
+  readonly nativeRequest: Native;
+}
+
+export interface TokenIssuerOptions<Native> {
+  /** Who is asking: the app's session, passport, JWT or API-key check. `null` answers 401. */
+  identify(nativeRequest: Native): MaybePromise<Identity | null | undefined>;
+  /**
+   * What the caller may have. `false` answers 403. Without it every caller gets the least
+   * privilege: `subscriber`, for the requested room only.
+   */
+  authorize?(context: AuthorizeContext<Native>): MaybePromise<Grant | false>;
+  /** Red5 Pro signing: a signer from `createRed5ProSigner`, or its options. */
+  red5pro?: Red5ProSigner | Red5ProSignerOptions;
+  /** More platforms, each addressed by its own request field. */
+  platforms?: readonly TokenPlatform[];
+  /** Audit hook for every issued request. Awaited: if it throws, no token is sent (500). */
+  onIssued?(event: IssuedEvent): MaybePromise<void>;
+  /** Audit hook for every refused request (4xx). Awaited. */
+  onDenied?(event: DeniedEvent): MaybePromise<void>;
+  /** A pino-compatible logger; roomkey logs nothing without one. */
+  logger?: Logger;
+  /** The challenge sent with 401 answers. Default `Bearer realm="roomkey"`. */
+  wwwAuthenticate?: string;
+  /** Body size limit in bytes, at most (and by default) 16384. */
+  maxBodyBytes?: number;
+  /** Where audit event times come from; tests freeze it. */
+  clock?: Clock;
+}
+
+/** The framework-neutral request an adapter hands the issuer. */
+export interface IncomingTokenRequest<Native> extends BodySource {
+  readonly method: string;
+  /** The client address as the framework resolved it (honouring its proxy settings). */
+  readonly ip?: string | undefined;
+  readonly native: Native;
+}
+
+export interface TokenIssuer<Native> {
+  /** Runs the whole pipeline. Never rejects: failures become problem responses. */
+  handle(request: IncomingTokenRequest<Native>): Promise<TokenResponse>;
+}
+
+/** One token in a success response. */
+export interface TokenGrantResult {
+  readonly token: string;
+  readonly expiresAt: string;
+}
+
+/** The success body (DESIGN.md, HTTP contract). */
+export interface TokenResponseBody {
+  readonly identity: string;
+  readonly role: Role;
+  readonly tokens: Readonly<Record<string, TokenGrantResult>>;
+}
+
+const ADDRESS_FIELDS: readonly AddressField[] = ['room', 'channel', 'session'];
+const GRANT_TARGETS = { room: 'rooms', channel: 'channels', session: 'sessions' } as const;
+
+/**
+ * Creates the one issuing pipeline every adapter calls: parse, identify, authorize, check the
+ * request against the grant, sign, audit. Options are checked here, once.
+ *
+ * @example
+ * const issuer = createTokenIssuer({
+ *   identify: (req) => (req.user ? { id: req.user.id } : null),
+ *   authorize: ({ identity }) => ({ role: identity.isHost ? 'publisher' : 'subscriber', rooms: 'any' }),
+ *   red5pro: { secret: process.env.RED5PRO_JWT_SECRET! },
+ * });
+ */
+export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): TokenIssuer<Native> {
+  const config = checkOptions(options);
+
+  return {
+    async handle(request) {
+      const requestId = randomUUID();
+      const ip = request.ip;
+      let userId: string | undefined;
+      try {
+        if (request.method !== 'POST') {
+          throw new HttpProblem('method_not_allowed', 'Request tokens with POST.', { allow: 'POST' });
+        }
+        const tokenRequest = parseTokenRequest(await readJsonBody(request, config.maxBodyBytes));
+        const platforms = addressedPlatforms(tokenRequest, config.platforms);
+
+        const identity = checkIdentity(await callApp(() => config.identify(request.native), 'identify'));
+        if (identity === null) {
+          throw new HttpProblem('unauthenticated', 'Sign in to request tokens.', {
+            'www-authenticate': config.wwwAuthenticate,
+          });
+        }
+        userId = identity.id;
+
+        const granted = config.authorize
+          ? await callApp(
+              () => config.authorize?.({ identity, request: tokenRequest, nativeRequest: request.native }),
+              'authorize',
+            )
+          : DEFAULT_GRANT;
+        if (granted === false) throw new HttpProblem('forbidden', 'You may not have tokens for this request.');
+        const grant = checkGrant(granted);
+        const role = checkRequestAgainstGrant(tokenRequest, grant);
+
+        const ttlSeconds = Math.min(
+          (tokenRequest.ttlMinutes ?? Number.POSITIVE_INFINITY) * 60,
+          (grant.ttlMinutes ?? Number.POSITIVE_INFINITY) * 60,
+        );
+        const transports = tokenRequest.transports ?? grant.transports;
+        const issued = await Promise.all(
+          platforms.map(async (platform) => {
+            const target = tokenRequest[platform.addressedBy] as string;
+            const { token, expiresAt } = await platform.issue({
+              identity,
+              grant,
+              role,
+              target,
+              ...(transports !== undefined && { transports }),
+              ttlSeconds: Math.min(ttlSeconds, platform.maxTtlSeconds),
+            });
+            return [platform.tokenName, { token, expiresAt: expiresAt.toISOString() }] as const;
+          }),
+        );
+        const tokens = Object.fromEntries(issued);
+
+        const event: IssuedEvent = {
+          type: 'issued',
+          requestId,
+          time: new Date(config.clock.now()).toISOString(),
+          ip,
+          userId: identity.id,
+          role,
+          rooms: tokenRequest.room === undefined ? [] : [tokenRequest.room],
+          channel: tokenRequest.channel,
+          session: tokenRequest.session,
+          transports,
+          expiresAt: Object.fromEntries(issued.map(([name, result]) => [name, result.expiresAt])),
+        };
+        config.logger?.info({ event: 'roomkey.issued', ...event }, 'roomkey: tokens issued');
+        await callApp(() => config.onIssued?.(event), 'onIssued');
+
+        const body: TokenResponseBody = { identity: identity.id, role, tokens };
+        return jsonResponse(200, body);
+      } catch (error) {
+        if (error instanceof HttpProblem) return deny(error, requestId, ip, userId, config);
+        config.logger?.error(
+          { event: 'roomkey.error', requestId, err: error instanceof AppCallbackError ? error.cause : error },
+          error instanceof Error ? `roomkey: ${error.message}` : 'roomkey: unexpected failure',
+        );
+        return problemResponse('internal_error', 'The token service failed; the error has been logged.');
+      }
+    },
+  };
+}
+
+interface CheckedOptions<Native> {
+  identify: TokenIssuerOptions<Native>['identify'];
+  authorize: TokenIssuerOptions<Native>['authorize'];
+  onIssued: TokenIssuerOptions<Native>['onIssued'];
+  onDenied: TokenIssuerOptions<Native>['onDenied'];
+  logger: Logger | undefined;
+  platforms: readonly TokenPlatform[];
+  wwwAuthenticate: string;
+  maxBodyBytes: number;
+  clock: Clock;
+}
+
+function checkOptions<Native>(options: TokenIssuerOptions<Native>): CheckedOptions<Native> {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('options must be an object with at least `identify` and one platform such as `red5pro`');
+  }
+  const { identify, authorize, onIssued, onDenied } = options;
+  if (typeof identify !== 'function') {
+    throw new TypeError('identify must be a function (request) => { id } | null that says who is asking');
+  }
+  for (const [name, value] of Object.entries({ authorize, onIssued, onDenied })) {
+    if (value !== undefined && typeof value !== 'function') throw new TypeError(`${name} must be a function`);
+  }
+  const platforms: TokenPlatform[] = [];
+  if (options.red5pro !== undefined) {
+    const red5pro = options.red5pro;
+    const signer =
+      typeof (red5pro as Red5ProSigner).sign === 'function'
+        ? (red5pro as Red5ProSigner)
+        : createRed5ProSigner(red5pro as Red5ProSignerOptions);
+    platforms.push(red5ProPlatform(signer));
+  }
+  if (options.platforms !== undefined) {
+    if (!Array.isArray(options.platforms)) throw new TypeError('platforms must be an array');
+    platforms.push(...options.platforms);
+  }
+  if (platforms.length === 0) {
+    throw new TypeError('configure at least one platform: red5pro: { secret } (or platforms: [...])');
+  }
+  const names = platforms.map((platform) => platform.tokenName);
+  const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+  if (duplicate !== undefined) throw new TypeError(`two platforms issue the token named "${duplicate}"`);
+
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 64 || maxBodyBytes > MAX_BODY_BYTES) {
+    throw new TypeError(`maxBodyBytes must be a whole number from 64 to ${MAX_BODY_BYTES}`);
+  }
+  const wwwAuthenticate = options.wwwAuthenticate ?? 'Bearer realm="roomkey"';
+  if (typeof wwwAuthenticate !== 'string' || wwwAuthenticate.length === 0 || hasControlCharacter(wwwAuthenticate)) {
+    throw new TypeError('wwwAuthenticate must be a non-empty header value such as Bearer realm="app"');
+  }
+  return {
+    identify,
+    authorize,
+    onIssued,
+    onDenied,
+    logger: checkLogger(options.logger),
+    platforms,
+    wwwAuthenticate,
+    maxBodyBytes,
+    clock: resolveClock(options.clock),
+  };
+}
+
+/** A failure inside one of the app's callbacks: logged with its cause, answered with 500. */
+class AppCallbackError extends Error {
+  constructor(callback: string, cause: unknown) {
+    super(`the app's ${callback} callback failed`, { cause });
+  }
+}
+
+async function callApp<T>(call: () => MaybePromise<T>, name: string): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new AppCallbackError(name, error);
+  }
+}
+
+function addressedPlatforms(request: TokenRequest, platforms: readonly TokenPlatform[]): TokenPlatform[] {
+  const addressed = platforms.filter((platform) => request[platform.addressedBy] !== undefined);
+  for (const field of ADDRESS_FIELDS) {
+    if (request[field] !== undefined && !platforms.some((platform) => platform.addressedBy === field)) {
+      throw new HttpProblem('invalid_request', `This service issues no tokens for "${field}".`);
+    }
+  }
+  if (addressed.length === 0) {
+    const fields = [...new Set(platforms.map((platform) => platform.addressedBy))];
+    throw new HttpProblem(
+      'invalid_request',
+      `Name what the tokens are for: ${fields.map((field) => `"${field}"`).join(' or ')}.`,
+    );
+  }
+  return addressed;
+}
+
+const IdentitySchema = v.looseObject({
+  id: v.pipe(
+    v.string('identity.id must be a string'),
+    v.minLength(1, 'identity.id must not be empty'),
+    v.maxLength(256, 'identity.id must be at most 256 characters'),
+    v.check((id) => !hasControlCharacter(id), 'identity.id must not contain control characters'),
+  ),
+});
+
+function checkIdentity(identity: unknown): Identity | null {
+  if (identity === null || identity === undefined) return null;
+  const result = v.safeParse(IdentitySchema, identity);
+  if (!result.success) throw new Error(`identify returned an invalid identity (${describeIssues(result.issues)})`);
+  return identity as Identity;
+}
+
+const targetList = (what: string) =>
+  v.union(
+    [
+      v.literal('any'),
+      v.array(v.pipe(v.string(), v.regex(NAME_PATTERN)), `grant.${what} must be 'any' or an array of valid names`),
+    ],
+    `grant.${what} must be 'any' or an array of valid names`,
+  );
+
+const GrantSchema = v.object({
+  role: v.picklist(ROLES, `grant.role must be one of ${ROLES.join(', ')}`),
+  rooms: v.optional(targetList('rooms')),
+  channels: v.optional(targetList('channels')),
+  sessions: v.optional(v.union([v.literal('any'), v.array(v.string())], "grant.sessions must be 'any' or an array")),
+  transports: v.optional(
+    v.array(
+      v.pipe(v.string(), v.toUpperCase(), v.picklist(RED5PRO_TRANSPORTS)),
+      `grant.transports may only hold ${RED5PRO_TRANSPORTS.join(', ')}`,
+    ),
+  ),
+  ttlMinutes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(Number.MAX_SAFE_INTEGER))),
+  name: v.optional(v.string('grant.name must be a string')),
+});
+
+/** A grant is the app's output: a malformed one is the app's bug (500), never the client's. */
+function checkGrant(grant: unknown): Grant {
+  const result = v.safeParse(GrantSchema, grant);
+  if (!result.success) throw new Error(`authorize returned an invalid grant (${describeIssues(result.issues)})`);
+  return result.output as Grant;
+}
+
+/** Step 4: the request must lie within the grant; returns the role to issue. */
+function checkRequestAgainstGrant(request: TokenRequest, grant: Grant): Role {
+  const role = request.role ?? grant.role;
+  if (!roleIncludes(grant.role, role)) {
+    throw new HttpProblem('forbidden', `The role "${role}" is not granted to you.`);
+  }
+  for (const field of ADDRESS_FIELDS) {
+    const target = request[field];
+    const allowed = grant[GRANT_TARGETS[field]];
+    // Absent from the grant: the requested target only (least privilege). 'any': every target.
+    if (target !== undefined && allowed !== undefined && allowed !== 'any' && !allowed.includes(target)) {
+      throw new HttpProblem('forbidden', `The requested ${field} is not granted to you.`);
+    }
+  }
+  if (request.transports !== undefined && grant.transports !== undefined) {
+    const granted = grant.transports;
+    if (request.transports.some((transport) => !granted.includes(transport))) {
+      throw new HttpProblem('forbidden', 'A requested transport is not granted to you.');
+    }
+  }
+  return role;
+}
+
+async function deny<Native>(
+  problem: HttpProblem,
+  requestId: string,
+  ip: string | undefined,
+  userId: string | undefined,
+  config: CheckedOptions<Native>,
+): Promise<TokenResponse> {
+  const event: DeniedEvent = {
+    type: 'denied',
+    requestId,
+    time: new Date(config.clock.now()).toISOString(),
+    ip,
+    status: problem.status,
+    code: problem.code,
+    reason: problem.message,
+    userId,
+  };
+  const level = problem.status === 401 || problem.status === 403 ? 'warn' : 'info';
+  config.logger?.[level]({ event: 'roomkey.denied', ...event }, `roomkey: request denied (${problem.code})`);
+  try {
+    await config.onDenied?.(event);
+  } catch (error) {
+    config.logger?.error(
+      { event: 'roomkey.error', requestId, err: error },
+      "roomkey: the app's onDenied callback failed",
+    );
+    return problemResponse('internal_error', 'The token service failed; the error has been logged.');
+  }
+  return problemResponse(problem.code, problem.message, problem.headers);
+}

@@ -1,0 +1,37 @@
+import type { Grant, Identity } from './grant.js';
+import type { Role } from './roles.js';
+
+/** Which field of a token request addresses a platform. */
+export type AddressField = 'room' | 'channel' | 'session';
+
+/** What the pipeline hands a platform once the request has been checked against the grant. */
+export interface PlatformIssueInput {
+  readonly identity: Identity;
+  readonly grant: Grant;
+  readonly role: Role;
+  /** The value of the field that addresses this platform (a room, channel or session id). */
+  readonly target: string;
+  /** Requested or granted transports, already checked against the grant. */
+  readonly transports?: readonly string[];
+  /** The lifetime the request and grant allow; the platform clamps it to its own cap. */
+  readonly ttlSeconds: number;
+}
+
+export interface IssuedToken {
+  readonly token: string;
+  readonly expiresAt: Date;
+}
+
+/**
+ * The one interface the pipeline knows platforms by: turn a checked grant and an identity
+ * into a named token with its expiry. Adding a platform is one new module implementing it.
+ */
+export interface TokenPlatform {
+  /** The key under `tokens` in the response (`red5pro`, `conference`, `chat`, `vonage`). */
+  readonly tokenName: string;
+  /** The request field that makes a request address this platform. */
+  readonly addressedBy: AddressField;
+  /** The longest lifetime this platform issues, in seconds. */
+  readonly maxTtlSeconds: number;
+  issue(input: PlatformIssueInput): Promise<IssuedToken>;
+}

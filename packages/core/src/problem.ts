@@ -1,0 +1,86 @@
+/** The stable `code` of every problem response, with its HTTP status (DESIGN.md, HTTP contract). */
+export const PROBLEM_STATUS = {
+  invalid_request: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  request_timeout: 408,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  upstream_error: 502,
+} as const;
+
+export type ProblemCode = keyof typeof PROBLEM_STATUS;
+
+const TITLES: Record<ProblemCode, string> = {
+  invalid_request: 'Bad Request',
+  unauthenticated: 'Unauthorized',
+  forbidden: 'Forbidden',
+  not_found: 'Not Found',
+  method_not_allowed: 'Method Not Allowed',
+  request_timeout: 'Request Timeout',
+  payload_too_large: 'Content Too Large',
+  unsupported_media_type: 'Unsupported Media Type',
+  rate_limited: 'Too Many Requests',
+  internal_error: 'Internal Server Error',
+  upstream_error: 'Bad Gateway',
+};
+
+/** What an adapter writes back: status, headers and a serialised body. */
+export interface TokenResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** Token responses and problems alike must never be stored by a cache. */
+export const NO_STORE = 'no-store';
+
+/**
+ * A client-facing failure: becomes an RFC 9457 problem response. `detail` is written for the
+ * client and must never hold a token, a secret or a header value.
+ */
+export class HttpProblem extends Error {
+  override readonly name = 'HttpProblem';
+  readonly code: ProblemCode;
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(code: ProblemCode, detail: string, headers: Readonly<Record<string, string>> = {}) {
+    super(detail);
+    this.code = code;
+    this.status = PROBLEM_STATUS[code];
+    this.headers = headers;
+  }
+}
+
+/**
+ * An `application/problem+json` response with a stable `code`, for routes an app adds next to
+ * roomkey's so that every error the service answers looks the same.
+ *
+ * @example
+ * const { status, headers, body } = problemResponse('not_found', 'No route for this path.');
+ */
+export function problemResponse(
+  code: ProblemCode,
+  detail: string,
+  headers: Readonly<Record<string, string>> = {},
+): TokenResponse {
+  const status = PROBLEM_STATUS[code];
+  return {
+    status,
+    headers: { 'content-type': 'application/problem+json', 'cache-control': NO_STORE, ...headers },
+    body: JSON.stringify({ type: 'about:blank', title: TITLES[code], status, code, detail }),
+  };
+}
+
+export function jsonResponse(status: number, value: unknown): TokenResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': NO_STORE },
+    body: JSON.stringify(value),
+  };
+}

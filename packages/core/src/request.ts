@@ -1,0 +1,187 @@
+import type { Readable } from 'node:stream';
+import { parse as parseContentType } from 'content-type';
+import getRawBody from 'raw-body';
+import * as v from 'valibot';
+import { NAME_PATTERN } from './names.js';
+import { RED5PRO_TRANSPORTS } from './platforms/red5pro.js';
+import { HttpProblem } from './problem.js';
+import { ROLES, type Role } from './roles.js';
+
+/** The largest request body roomkey reads (DESIGN.md: at most 16 KiB). */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+/** Longest lifetime a request may ask for: 30 days, Vonage's cap and more than any other. */
+export const MAX_TTL_MINUTES = 30 * 24 * 60;
+
+/** A Vonage/OpenTok session id: URL-safe base64 text with a few separators. */
+export const SESSION_PATTERN = /^[A-Za-z0-9_~.+/=-]{1,1024}$/;
+
+const name = (what: string) =>
+  v.pipe(
+    v.string(`${what} must be a string`),
+    v.regex(NAME_PATTERN, `${what} must be 1-128 characters of A-Z a-z 0-9 . _ - starting with a letter or digit`),
+  );
+
+const TokenRequestSchema = v.strictObject(
+  {
+    room: v.optional(name('room')),
+    role: v.optional(v.picklist(ROLES, `role must be one of ${ROLES.join(', ')}`)),
+    transports: v.optional(
+      v.pipe(
+        v.array(
+          v.pipe(
+            v.string('each transport must be a string'),
+            v.toUpperCase(),
+            v.picklist(RED5PRO_TRANSPORTS, `each transport must be one of ${RED5PRO_TRANSPORTS.join(', ')}`),
+          ),
+          'transports must be an array',
+        ),
+        v.minLength(1, 'transports must not be empty: leave it out to use the granted transports'),
+        v.maxLength(RED5PRO_TRANSPORTS.length * 2, 'transports lists too many entries'),
+      ),
+    ),
+    channel: v.optional(name('channel')),
+    session: v.optional(
+      v.pipe(
+        v.string('session must be a string'),
+        v.regex(SESSION_PATTERN, 'session must be a session id of URL-safe characters'),
+      ),
+    ),
+    ttlMinutes: v.optional(
+      v.pipe(
+        v.number('ttlMinutes must be a number'),
+        v.integer('ttlMinutes must be a whole number'),
+        v.minValue(1, 'ttlMinutes must be at least 1'),
+        v.maxValue(MAX_TTL_MINUTES, `ttlMinutes must be at most ${MAX_TTL_MINUTES}`),
+      ),
+    ),
+  },
+  'unknown field',
+);
+
+/** A token request after validation (DESIGN.md, HTTP contract). */
+export interface TokenRequest {
+  readonly room?: string;
+  readonly role?: Role;
+  /** Upper-cased, checked against the Red5 Pro transports. */
+  readonly transports?: readonly string[];
+  readonly channel?: string;
+  readonly session?: string;
+  readonly ttlMinutes?: number;
+}
+
+/** Validates a parsed JSON body against the contract; unknown fields are refused. */
+export function parseTokenRequest(body: unknown): TokenRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new HttpProblem('invalid_request', 'The request body must be a JSON object.');
+  }
+  const result = v.safeParse(TokenRequestSchema, body);
+  if (!result.success) {
+    throw new HttpProblem('invalid_request', describeIssues(result.issues));
+  }
+  const request = result.output;
+  if (request.transports) {
+    return { ...request, transports: [...new Set(request.transports)] } as TokenRequest;
+  }
+  return request as TokenRequest;
+}
+
+const SAFE_KEY = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
+
+/** Turns schema issues into a sentence that never repeats a submitted value. */
+export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
+  const parts = issues.slice(0, 3).map((issue) => {
+    const key = issue.path?.[0]?.key;
+    if (issue.type === 'strict_object' && issue.path?.length === 1) {
+      return typeof key === 'string' && SAFE_KEY.test(key) ? `unknown field "${key}"` : 'an unknown field';
+    }
+    return issue.message;
+  });
+  return `Invalid token request: ${parts.join('; ')}.`;
+}
+
+/** The parts of an HTTP request the body reader needs, whatever the framework. */
+export interface BodySource {
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The Node request stream, read when no middleware has consumed it. */
+  readonly stream: Readable;
+  /** What a body parser that ran before roomkey left (`req.body`, `ctx.request.body`). */
+  readonly parsedBody?: unknown;
+}
+
+/**
+ * Reads the JSON body: `application/json` in UTF-8 only (415), at most `limit` bytes (413),
+ * valid JSON (400). Reuses a body an earlier middleware parsed when the stream is consumed.
+ */
+export async function readJsonBody(source: BodySource, limit = MAX_BODY_BYTES): Promise<unknown> {
+  checkContentType(header(source.headers, 'content-type'));
+  const declared = header(source.headers, 'content-length');
+  if (declared !== undefined && Number(declared) > limit) throw tooLarge(limit);
+
+  const { stream, parsedBody } = source;
+  if (!isConsumed(stream)) return parseJson(await readStream(stream, limit, declared));
+  if (typeof parsedBody === 'string' || Buffer.isBuffer(parsedBody)) return parseJson(parsedBody.toString());
+  if (parsedBody === undefined) {
+    throw new Error(
+      'the request body was consumed by another middleware that left no parsed body; ' +
+        'mount roomkey before it or use a JSON body parser',
+    );
+  }
+  if (declared === undefined && Buffer.byteLength(JSON.stringify(parsedBody) ?? '') > limit) throw tooLarge(limit);
+  return parsedBody;
+}
+
+function header(headers: BodySource['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function checkContentType(value: string | undefined): void {
+  const expected = 'Send the body as application/json (UTF-8).';
+  if (value === undefined) throw new HttpProblem('unsupported_media_type', `No Content-Type. ${expected}`);
+  let type: string;
+  let charset: string | undefined;
+  try {
+    const parsed = parseContentType(value);
+    type = parsed.type;
+    charset = parsed.parameters.charset;
+  } catch {
+    throw new HttpProblem('unsupported_media_type', `The Content-Type is not a valid media type. ${expected}`);
+  }
+  if (type !== 'application/json') {
+    throw new HttpProblem('unsupported_media_type', `Only application/json is accepted. ${expected}`);
+  }
+  if (charset !== undefined && charset.toLowerCase() !== 'utf-8') {
+    throw new HttpProblem('unsupported_media_type', `Only the UTF-8 charset is accepted. ${expected}`);
+  }
+}
+
+function isConsumed(stream: Readable): boolean {
+  return stream.readableEnded || stream.readableDidRead || (stream as { _body?: boolean })._body === true;
+}
+
+function tooLarge(limit: number): HttpProblem {
+  return new HttpProblem('payload_too_large', `The request body is larger than ${limit} bytes.`);
+}
+
+async function readStream(stream: Readable, limit: number, length: string | undefined): Promise<string> {
+  try {
+    return await getRawBody(stream, { limit, encoding: 'utf-8', ...(length !== undefined && { length }) });
+  } catch (error) {
+    const type = (error as { type?: unknown }).type;
+    if (type === 'entity.too.large') throw tooLarge(limit);
+    if (type === 'request.aborted') throw new HttpProblem('invalid_request', 'The client aborted the request.');
+    if (type === 'request.size.invalid') {
+      throw new HttpProblem('invalid_request', 'The request body does not match its Content-Length.');
+    }
+    throw error;
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpProblem('invalid_request', 'The request body is not valid JSON.');
+  }
+}

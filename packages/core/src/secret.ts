@@ -1,0 +1,49 @@
+import { createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
+
+/** The sample secret printed in Red5's documentation: anyone can sign with it. */
+const PUBLISHED_SAMPLE_SECRETS = new Set(['changeme-to-a-strong-32-byte-secret-key']);
+
+/** Red5 Pro and RFC 7518 both ask for at least 256 bits of key for HS256. */
+export const MIN_SECRET_BYTES = 32;
+
+const HOW_TO_GENERATE =
+  'Generate one with `node -e "console.log(require(\'@roomkey/core\').generateSecret())"` ' +
+  'or `openssl rand -base64 32`, and configure the same string on the media server.';
+
+/**
+ * A cryptographically random secret as base64url text, ready to paste into both the media
+ * server's configuration and roomkey's.
+ *
+ * @example
+ * const secret = generateSecret(); // 43 characters, 256 bits of entropy
+ */
+export function generateSecret(bytes = 32): string {
+  if (!Number.isInteger(bytes) || bytes < MIN_SECRET_BYTES || bytes > 1024) {
+    throw new TypeError(`generateSecret(bytes): bytes must be an integer from ${MIN_SECRET_BYTES} to 1024`);
+  }
+  return randomBytes(bytes).toString('base64url');
+}
+
+/**
+ * Checks a shared HMAC secret and turns it into a key. The key is the UTF-8 bytes of the
+ * string exactly as configured on the server: never base64-decoded, never trimmed.
+ * Throws a `TypeError` that says how to fix the configuration; the secret itself never
+ * appears in the message.
+ */
+export function createHmacSecretKey(secret: unknown, option = 'secret'): KeyObject {
+  if (typeof secret !== 'string') {
+    throw new TypeError(
+      `${option} must be a string (the secret as configured on the media server). ${HOW_TO_GENERATE}`,
+    );
+  }
+  const bytes = Buffer.from(secret, 'utf8');
+  if (bytes.length < MIN_SECRET_BYTES) {
+    throw new TypeError(
+      `${option} is too short: ${bytes.length} bytes, at least ${MIN_SECRET_BYTES} are required. ${HOW_TO_GENERATE}`,
+    );
+  }
+  if (PUBLISHED_SAMPLE_SECRETS.has(secret)) {
+    throw new TypeError(`${option} is the sample secret published in Red5's documentation. ${HOW_TO_GENERATE}`);
+  }
+  return createSecretKey(bytes);
+}

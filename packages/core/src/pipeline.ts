@@ -166,7 +166,7 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
           transports,
           expiresAt: Object.fromEntries(issued.map(([name, result]) => [name, result.expiresAt])),
         };
-        config.logger?.info({ event: 'roomkey.issued', ...event }, 'roomkey: tokens issued');
+        config.logger?.info({ event: 'roomkey.issued', audit: event }, 'roomkey: tokens issued');
         await callApp(() => config.onIssued?.(event), 'onIssued');
 
         const body: TokenResponseBody = { identity: identity.id, role, tokens };
@@ -367,7 +367,7 @@ async function deny<Native>(
     userId,
   };
   const level = problem.status === 401 || problem.status === 403 ? 'warn' : 'info';
-  config.logger?.[level]({ event: 'roomkey.denied', ...event }, `roomkey: request denied (${problem.code})`);
+  config.logger?.[level]({ event: 'roomkey.denied', audit: event }, `roomkey: request denied (${problem.code})`);
   try {
     await config.onDenied?.(event);
   } catch (error) {

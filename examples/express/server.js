@@ -1,0 +1,4 @@
+import { runServer } from '@roomkey/example-shared';
+import { createApp } from './app.js';
+
+runServer(createApp, 'Express');

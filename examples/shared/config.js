@@ -1,0 +1,81 @@
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRed5ProSigner, generateSecret } from '@roomkey/core';
+
+/** Where the embedded default keeps its generated secret: git-ignored, owner-only. */
+export const DEFAULT_DEV_SECRET_FILE = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../.roomkey/red5pro-dev-secret',
+);
+
+/**
+ * Reads the example server's configuration from the environment. Every mistake throws an
+ * Error whose message says which variable to fix; the secret is never part of a message.
+ *
+ * PORT (default 3000), HOST (default 127.0.0.1), RED5PRO_JWT_SECRET, RED5PRO_JWT_ISSUER,
+ * RED5PRO_JWT_TTL_MINUTES (the Red5 Pro server's jwtTtlMinutes, default 60).
+ */
+export function loadConfig(env = process.env) {
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+  const host = env.HOST || '127.0.0.1';
+  const maxTtlMinutes = integer(env, 'RED5PRO_JWT_TTL_MINUTES', 60, 1, 525600);
+  const issuer = env.RED5PRO_JWT_ISSUER || undefined;
+  const production = env.NODE_ENV === 'production';
+
+  let secret = env.RED5PRO_JWT_SECRET;
+  let devSecretFile;
+  if (!secret) {
+    if (production) {
+      throw new Error(
+        'RED5PRO_JWT_SECRET is not set. In production the example will not generate a secret: set ' +
+          "RED5PRO_JWT_SECRET to the Red5 Pro server's JWT secret (at least 32 bytes).",
+      );
+    }
+    devSecretFile = env.ROOMKEY_DEV_SECRET_FILE || DEFAULT_DEV_SECRET_FILE;
+    secret = loadOrCreateDevSecret(devSecretFile);
+  }
+  return { port, host, production, devSecretFile, red5pro: red5ProSigner({ secret, maxTtlMinutes, issuer }) };
+}
+
+const VARIABLES = {
+  secret: 'RED5PRO_JWT_SECRET',
+  issuer: 'RED5PRO_JWT_ISSUER',
+  maxTtlMinutes: 'RED5PRO_JWT_TTL_MINUTES',
+};
+
+/** Creates the signer now, so a weak secret stops the server before it listens. */
+function red5ProSigner({ secret, maxTtlMinutes, issuer }) {
+  try {
+    return createRed5ProSigner({ secret, maxTtlMinutes, ...(issuer && { issuer }) });
+  } catch (error) {
+    const option = /^\w+/.exec(error.message)?.[0];
+    const variable = Object.hasOwn(VARIABLES, option) ? VARIABLES[option] : 'RED5PRO_JWT_*';
+    throw new Error(`${variable}: ${error.message}`);
+  }
+}
+
+function integer(env, name, fallback, min, max) {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < min || value > max) {
+    throw new Error(`${name} must be a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** Keeps the generated secret across restarts so tokens and the media server stay in step. */
+function loadOrCreateDevSecret(file) {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    writeFileSync(file, `${generateSecret()}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if (error.code !== 'EEXIST') throw error;
+  }
+  const mode = statSync(file).mode & 0o777;
+  if (mode & 0o077) {
+    chmodSync(file, 0o600);
+  }
+  return readFileSync(file, 'utf8').trim();
+}

@@ -1,0 +1,56 @@
+import pino from 'pino';
+import { loadConfig } from './config.js';
+
+export { DEFAULT_DEV_SECRET_FILE, loadConfig } from './config.js';
+export { authorizeDemoUser, DEMO_USERS, identifyDemoUser } from './demo.js';
+
+/** JSON log lines on stdout; roomkey's audit events arrive here. */
+export function createLogger() {
+  return pino({ base: undefined, level: process.env.LOG_LEVEL || 'info' });
+}
+
+/** The start-up banner: where the server listens, one curl line to try it, and secret warnings. */
+export function announce(config, address, framework) {
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  const lines = [
+    `roomkey example token server (${framework}) listening on ${url}`,
+    'Try it:',
+    `  curl -s -X POST ${url}/tokens -H 'Authorization: Bearer demo-bob' -H 'Content-Type: application/json' -d '{"room":"room-abc","role":"publisher"}'`,
+    'Demo users: demo-alice (moderator), demo-bob (publisher), demo-carol (subscriber).',
+  ];
+  if (config.devSecretFile) {
+    lines.push(
+      '',
+      '!!! RED5PRO_JWT_SECRET is not set: using a development secret generated into',
+      `!!!   ${config.devSecretFile}`,
+      "!!! Configure your Red5 Pro server's JWT secret with the contents of that file, or set",
+      '!!! RED5PRO_JWT_SECRET to the secret your server already uses. Never use this in production.',
+    );
+  }
+  if (config.production) {
+    lines.push('', '!!! NODE_ENV=production with the demo identities: replace identifyDemoUser before deploying.');
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/**
+ * Starts an example server: configuration from the environment, checked before listening.
+ * A configuration mistake ends the process with a message that says what to fix.
+ */
+export function runServer(createApp, framework) {
+  let config;
+  let app;
+  try {
+    config = loadConfig();
+    app = createApp({ red5pro: config.red5pro, logger: createLogger() });
+  } catch (error) {
+    process.stderr.write(`Cannot start the ${framework} example: ${error.message}\n`);
+    process.exit(1);
+  }
+  const server = app.listen(config.port, config.host, () => announce(config, server.address(), framework));
+  server.on('error', (error) => {
+    process.stderr.write(`Cannot listen on ${config.host}:${config.port}: ${error.message}\n`);
+    process.exit(1);
+  });
+  return server;
+}

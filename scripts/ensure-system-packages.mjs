@@ -1,0 +1,32 @@
+// Installs the Debian packages the test suite uses beyond Node and npm, when they are missing
+// and this machine can install them (Debian, root). Prints what it does; fails with advice otherwise.
+import { execFileSync, spawnSync } from 'node:child_process';
+
+const needed = [
+  {
+    why: "PyJWT, to check Red5 Pro tokens from a second language as seed 001's Python example does",
+    deb: 'python3-jwt',
+    present: () => spawnSync('/usr/bin/python3', ['-c', 'import jwt'], { stdio: 'ignore' }).status === 0,
+  },
+];
+
+const missing = needed.filter((item) => !item.present());
+if (missing.length > 0) {
+  const names = missing.map((item) => item.deb);
+  const canInstall = process.getuid?.() === 0 && spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (!canInstall) {
+    process.stderr.write(`The tests need these Debian packages: ${names.join(' ')}\n`);
+    for (const item of missing) process.stderr.write(`  ${item.deb}: ${item.why}\n`);
+    process.stderr.write(`Install them (sudo apt-get install ${names.join(' ')}) and run the tests again.\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`Installing ${names.join(' ')} with apt-get…\n`);
+  const quiet = { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
+  execFileSync('apt-get', ['update', '-qq'], quiet);
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...names], quiet);
+  const still = missing.filter((item) => !item.present());
+  if (still.length > 0) {
+    process.stderr.write(`Installed, but still missing: ${still.map((item) => item.deb).join(' ')}\n`);
+    process.exit(1);
+  }
+}

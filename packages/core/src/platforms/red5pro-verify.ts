@@ -147,15 +147,23 @@ async function verifySignatureAndTime(
   options: VerifyOptions,
 ): Promise<JWTPayload> {
   for (const key of keys) {
+    let payload: JWTPayload;
     try {
-      const { payload } = await jwtVerify(token, key, options);
-      return payload;
+      ({ payload } = await jwtVerify(token, key, options));
     } catch (error) {
       if (error instanceof joseErrors.JWSSignatureVerificationFailed) continue;
       throw translate(error);
     }
+    // jose decodes base64url leniently (the unused low bits of the last character and `=` padding
+    // are ignored), so altered strings would pass with the same signature: only the canonical form counts.
+    if (!isCanonicalBase64url(token.slice(token.lastIndexOf('.') + 1))) break;
+    return payload;
   }
   throw new RoomkeyError('signature_invalid', 'the signature does not verify with any configured secret');
+}
+
+function isCanonicalBase64url(segment: string): boolean {
+  return /^[A-Za-z0-9_-]*$/.test(segment) && Buffer.from(segment, 'base64url').toString('base64url') === segment;
 }
 
 /** jose's errors become roomkey codes; jose's own error (which holds the payload) is dropped. */

@@ -3,8 +3,8 @@ import { authorizeDemoUser, identifyDemoUser } from '@roomkey/example-shared';
 import { issueTokens } from '@roomkey/express';
 import express from 'express';
 
-/** The example token server as an Express app: POST /tokens, JSON problems for everything else. */
-export function createApp({ red5pro, logger }) {
+/** The example token server (Red5 Pro, and Vonage when configured) as an Express app: POST /tokens, JSON problems for everything else. */
+export function createApp({ platforms, logger }) {
   const app = express();
   app.disable('x-powered-by');
 
@@ -13,7 +13,7 @@ export function createApp({ red5pro, logger }) {
     issueTokens({
       identify: (req) => identifyDemoUser(req.headers.authorization),
       authorize: authorizeDemoUser,
-      red5pro,
+      ...platforms,
       logger,
     }),
   );

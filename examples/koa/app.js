@@ -4,8 +4,8 @@ import { authorizeDemoUser, identifyDemoUser } from '@roomkey/example-shared';
 import { issueTokens } from '@roomkey/koa';
 import Koa from 'koa';
 
-/** The example token server as a Koa app: POST /tokens, JSON problems for everything else. */
-export function createApp({ red5pro, logger }) {
+/** The example token server (Red5 Pro, and Vonage when configured) as a Koa app: POST /tokens, JSON problems for everything else. */
+export function createApp({ platforms, logger }) {
   const app = new Koa();
   app.silent = true; // errors are logged below, as JSON, never as a stack on stderr
   app.on('error', (error) => logger?.error({ err: error }, 'unexpected error'));
@@ -25,7 +25,7 @@ export function createApp({ red5pro, logger }) {
     issueTokens({
       identify: (ctx) => identifyDemoUser(ctx.get('authorization')),
       authorize: authorizeDemoUser,
-      red5pro,
+      ...platforms,
       logger,
     }),
   );

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRed5ProSigner, generateSecret } from '@roomkey/core';
+import { createOpenTokSigner, createRed5ProSigner, createVonageVideoSigner, generateSecret } from '@roomkey/core';
 
 /** Where the embedded default keeps its generated secret: git-ignored, owner-only. */
 export const DEFAULT_DEV_SECRET_FILE = resolve(
@@ -14,7 +14,9 @@ export const DEFAULT_DEV_SECRET_FILE = resolve(
  * Error whose message says which variable to fix; the secret is never part of a message.
  *
  * PORT (default 3000), HOST (default 127.0.0.1), RED5PRO_JWT_SECRET, RED5PRO_JWT_ISSUER,
- * RED5PRO_JWT_TTL_MINUTES (the Red5 Pro server's jwtTtlMinutes, default 60).
+ * RED5PRO_JWT_TTL_MINUTES (the Red5 Pro server's jwtTtlMinutes, default 60); optionally
+ * VONAGE_APPLICATION_ID with VONAGE_PRIVATE_KEY (PEM text or a path), or OPENTOK_API_KEY with
+ * OPENTOK_API_SECRET for legacy projects.
  */
 export function loadConfig(env = process.env) {
   const port = integer(env, 'PORT', 3000, 0, 65535);
@@ -35,24 +37,54 @@ export function loadConfig(env = process.env) {
     devSecretFile = env.ROOMKEY_DEV_SECRET_FILE || DEFAULT_DEV_SECRET_FILE;
     secret = loadOrCreateDevSecret(devSecretFile);
   }
-  return { port, host, production, devSecretFile, red5pro: red5ProSigner({ secret, maxTtlMinutes, issuer }) };
+  const platforms = { red5pro: red5ProSigner({ secret, maxTtlMinutes, issuer }), ...sessionSigner(env) };
+  return { port, host, production, devSecretFile, platforms };
 }
 
-const VARIABLES = {
-  secret: 'RED5PRO_JWT_SECRET',
-  issuer: 'RED5PRO_JWT_ISSUER',
-  maxTtlMinutes: 'RED5PRO_JWT_TTL_MINUTES',
-};
-
-/** Creates the signer now, so a weak secret stops the server before it listens. */
-function red5ProSigner({ secret, maxTtlMinutes, issuer }) {
+/**
+ * Creates a signer now, so a weak secret or key stops the server before it listens. Its
+ * TypeError names an option; the message names the environment variable instead.
+ */
+function signer(create, options, variables, fallback) {
   try {
-    return createRed5ProSigner({ secret, maxTtlMinutes, ...(issuer && { issuer }) });
+    return create(options);
   } catch (error) {
     const option = /^\w+/.exec(error.message)?.[0];
-    const variable = Object.hasOwn(VARIABLES, option) ? VARIABLES[option] : 'RED5PRO_JWT_*';
-    throw new Error(`${variable}: ${error.message}`);
+    throw new Error(`${Object.hasOwn(variables, option) ? variables[option] : fallback}: ${error.message}`);
   }
+}
+
+function red5ProSigner({ secret, maxTtlMinutes, issuer }) {
+  const variables = {
+    secret: 'RED5PRO_JWT_SECRET',
+    issuer: 'RED5PRO_JWT_ISSUER',
+    maxTtlMinutes: 'RED5PRO_JWT_TTL_MINUTES',
+  };
+  return signer(createRed5ProSigner, { secret, maxTtlMinutes, ...(issuer && { issuer }) }, variables, 'RED5PRO_JWT_*');
+}
+
+/** Vonage Video (application key) or legacy OpenTok (API key and secret): each variable needs its pair. */
+function sessionSigner(env) {
+  const { VONAGE_APPLICATION_ID: applicationId, VONAGE_PRIVATE_KEY: privateKey } = env;
+  const { OPENTOK_API_KEY: apiKey, OPENTOK_API_SECRET: apiSecret } = env;
+  if (Boolean(applicationId) !== Boolean(privateKey)) {
+    throw new Error('set VONAGE_APPLICATION_ID and VONAGE_PRIVATE_KEY together (or neither)');
+  }
+  if (Boolean(apiKey) !== Boolean(apiSecret)) {
+    throw new Error('set OPENTOK_API_KEY and OPENTOK_API_SECRET together (or neither)');
+  }
+  if (applicationId && apiKey) {
+    throw new Error('set either VONAGE_* or OPENTOK_* variables: both issue the "vonage" token for a session');
+  }
+  if (applicationId) {
+    const variables = { applicationId: 'VONAGE_APPLICATION_ID', privateKey: 'VONAGE_PRIVATE_KEY' };
+    return { vonage: signer(createVonageVideoSigner, { applicationId, privateKey }, variables, 'VONAGE_*') };
+  }
+  if (apiKey) {
+    const variables = { apiKey: 'OPENTOK_API_KEY', apiSecret: 'OPENTOK_API_SECRET' };
+    return { opentok: signer(createOpenTokSigner, { apiKey, apiSecret }, variables, 'OPENTOK_*') };
+  }
+  return {};
 }
 
 function integer(env, name, fallback, min, max) {

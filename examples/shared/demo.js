@@ -28,7 +28,9 @@ export function authorizeDemoUser({ identity }) {
   return {
     role: maxRole, // alice: moderator, bob: publisher, carol: subscriber
     rooms: 'any', // every valid room name; list rooms here to restrict
+    sessions: 'any', // every Vonage session id; list them here to restrict
     // ttlMinutes: 15,            // cap lifetimes further than the server's jwtTtlMinutes
     // transports: ['WHIP', 'WHEP'], // restrict protocols
+    // connectionData: 'seat=12',      // Vonage connection data: visible to the whole session
   };
 }

@@ -17,6 +17,7 @@ export function announce(config, address, framework) {
     'Try it:',
     `  curl -s -X POST ${url}/tokens -H 'Authorization: Bearer demo-bob' -H 'Content-Type: application/json' -d '{"room":"room-abc","role":"publisher"}'`,
     'Demo users: demo-alice (moderator), demo-bob (publisher), demo-carol (subscriber).',
+    `Tokens: ${Object.keys(config.platforms).join(', ')}.`,
   ];
   if (config.devSecretFile) {
     lines.push(
@@ -42,7 +43,7 @@ export function runServer(createApp, framework) {
   let app;
   try {
     config = loadConfig();
-    app = createApp({ red5pro: config.red5pro, logger: createLogger() });
+    app = createApp({ platforms: config.platforms, logger: createLogger() });
   } catch (error) {
     process.stderr.write(`Cannot start the ${framework} example: ${error.message}\n`);
     process.exit(1);

@@ -22,7 +22,9 @@ export type RoomkeyErrorCode =
   /** The token's `red5-transport` claim does not allow the required transport. */
   | 'transport_denied'
   /** The token's `red5-room` claim does not allow the required room. */
-  | 'room_denied';
+  | 'room_denied'
+  /** A platform API that token issuing depends on (PubNub Access Manager) failed or refused. */
+  | 'upstream_error';
 
 /**
  * The one error class roomkey throws for bad tokens and bad claims.

@@ -32,6 +32,11 @@ export interface Grant {
    * anyone holding the token: roomkey never copies identity fields into tokens by itself.
    */
   readonly name?: string;
+  /**
+   * Vonage connection data (at most 1000 characters), visible to everyone in the session.
+   * Only the grant sets it: the client's request never does.
+   */
+  readonly connectionData?: string;
 }
 
 /** The least privilege: subscribe to the requested room, nothing else. */

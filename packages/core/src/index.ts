@@ -14,6 +14,14 @@ export {
 } from './pipeline.js';
 export type { AddressField, IssuedToken, PlatformIssueInput, TokenPlatform } from './platform.js';
 export {
+  createOpenTokSigner,
+  type OpenTokJwtClaims,
+  type OpenTokSigner,
+  type OpenTokSignerOptions,
+  type OpenTokTokenData,
+  type OpenTokTokenInput,
+} from './platforms/opentok.js';
+export {
   createRed5ProSigner,
   RED5PRO_ROLE_MAP,
   RED5PRO_ROLES,
@@ -36,6 +44,21 @@ export {
   type VerifyRed5ProTokenOptions,
   verifyRed5ProToken,
 } from './platforms/red5pro-verify.js';
+export {
+  createVonageVideoSigner,
+  type SessionTokenSigner,
+  VONAGE_DEFAULT_TTL_SECONDS,
+  VONAGE_MAX_DATA_LENGTH,
+  VONAGE_MAX_TTL_SECONDS,
+  VONAGE_ROLE_MAP,
+  VONAGE_ROLES,
+  type VonageRole,
+  type VonageTokenInput,
+  type VonageVideoClaims,
+  type VonageVideoSigner,
+  type VonageVideoSignerOptions,
+  vonagePlatform,
+} from './platforms/vonage.js';
 export {
   HttpProblem,
   PROBLEM_STATUS,

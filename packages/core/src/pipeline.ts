@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import * as v from 'valibot';
 import { checkLogger, type DeniedEvent, type IssuedEvent, type Logger } from './audit.js';
 import { type Clock, resolveClock } from './clock.js';
+import { isRoomkeyError } from './errors.js';
 import type { Grant, Identity } from './grant.js';
 import { DEFAULT_GRANT } from './grant.js';
 import { hasControlCharacter, NAME_PATTERN } from './names.js';
-import type { AddressField, TokenPlatform } from './platform.js';
+import type { AddressField, IssuedToken, PlatformIssueInput, TokenPlatform } from './platform.js';
+import { createOpenTokSigner, type OpenTokSigner, type OpenTokSignerOptions } from './platforms/opentok.js';
 import {
   createRed5ProSigner,
   RED5PRO_TRANSPORTS,
@@ -13,6 +15,13 @@ import {
   type Red5ProSignerOptions,
   red5ProPlatform,
 } from './platforms/red5pro.js';
+import {
+  createVonageVideoSigner,
+  VONAGE_MAX_DATA_LENGTH,
+  type VonageVideoSigner,
+  type VonageVideoSignerOptions,
+  vonagePlatform,
+} from './platforms/vonage.js';
 import { HttpProblem, jsonResponse, problemResponse, type TokenResponse } from './problem.js';
 import {
   type BodySource,
@@ -20,6 +29,7 @@ import {
   MAX_BODY_BYTES,
   parseTokenRequest,
   readJsonBody,
+  SESSION_PATTERN,
   type TokenRequest,
 } from './request.js';
 import { ROLES, type Role, roleIncludes } from './roles.js';
@@ -43,6 +53,10 @@ export interface TokenIssuerOptions<Native> {
   authorize?(context: AuthorizeContext<Native>): MaybePromise<Grant | false>;
   /** Red5 Pro signing: a signer from `createRed5ProSigner`, or its options. */
   red5pro?: Red5ProSigner | Red5ProSignerOptions;
+  /** Vonage Video signing (`session` → `vonage`): a signer from `createVonageVideoSigner`, or its options. */
+  vonage?: VonageVideoSigner | VonageVideoSignerOptions;
+  /** Legacy OpenTok projects (`session` → `vonage`): a signer from `createOpenTokSigner`, or its options. */
+  opentok?: OpenTokSigner | OpenTokSignerOptions;
   /** More platforms, each addressed by its own request field. */
   platforms?: readonly TokenPlatform[];
   /** Audit hook for every issued request. Awaited: if it throws, no token is sent (500). */
@@ -55,7 +69,7 @@ export interface TokenIssuerOptions<Native> {
   wwwAuthenticate?: string;
   /** Body size limit in bytes, at most (and by default) 16384. */
   maxBodyBytes?: number;
-  /** Where audit event times come from; tests freeze it. */
+  /** Where time comes from: audit events, and signers built here from options. Tests freeze it. */
   clock?: Clock;
 }
 
@@ -132,7 +146,9 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
         const grant = checkGrant(granted);
         const role = checkRequestAgainstGrant(tokenRequest, grant);
 
-        const ttlSeconds = Math.min(
+        // The least of what the request asks and the grant allows; each platform then applies
+        // its own default (when neither says) and cap.
+        const asked = Math.min(
           (tokenRequest.ttlMinutes ?? Number.POSITIVE_INFINITY) * 60,
           (grant.ttlMinutes ?? Number.POSITIVE_INFINITY) * 60,
         );
@@ -140,13 +156,16 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
         const issued = await Promise.all(
           platforms.map(async (platform) => {
             const target = tokenRequest[platform.addressedBy] as string;
-            const { token, expiresAt } = await platform.issue({
+            const { token, expiresAt } = await issueOne(platform, {
               identity,
               grant,
               role,
               target,
               ...(transports !== undefined && { transports }),
-              ttlSeconds: Math.min(ttlSeconds, platform.maxTtlSeconds),
+              ttlSeconds: Math.min(
+                Number.isFinite(asked) ? asked : (platform.defaultTtlSeconds ?? platform.maxTtlSeconds),
+                platform.maxTtlSeconds,
+              ),
             });
             return [platform.tokenName, { token, expiresAt: expiresAt.toISOString() }] as const;
           }),
@@ -206,21 +225,13 @@ function checkOptions<Native>(options: TokenIssuerOptions<Native>): CheckedOptio
   for (const [name, value] of Object.entries({ authorize, onIssued, onDenied })) {
     if (value !== undefined && typeof value !== 'function') throw new TypeError(`${name} must be a function`);
   }
-  const platforms: TokenPlatform[] = [];
-  if (options.red5pro !== undefined) {
-    const red5pro = options.red5pro;
-    const signer =
-      typeof (red5pro as Red5ProSigner).sign === 'function'
-        ? (red5pro as Red5ProSigner)
-        : createRed5ProSigner(red5pro as Red5ProSignerOptions);
-    platforms.push(red5ProPlatform(signer));
-  }
-  if (options.platforms !== undefined) {
-    if (!Array.isArray(options.platforms)) throw new TypeError('platforms must be an array');
-    platforms.push(...options.platforms);
-  }
+  const clock = resolveClock(options.clock);
+  const platforms = configuredPlatforms(options, clock);
   if (platforms.length === 0) {
-    throw new TypeError('configure at least one platform: red5pro: { secret } (or platforms: [...])');
+    throw new TypeError(
+      'configure at least one platform: red5pro: { secret }, vonage: { applicationId, privateKey }, ' +
+        'opentok: { apiKey, apiSecret } (or platforms: [...])',
+    );
   }
   const names = platforms.map((platform) => platform.tokenName);
   const duplicate = names.find((name, index) => names.indexOf(name) !== index);
@@ -243,8 +254,54 @@ function checkOptions<Native>(options: TokenIssuerOptions<Native>): CheckedOptio
     platforms,
     wwwAuthenticate,
     maxBodyBytes,
-    clock: resolveClock(options.clock),
+    clock,
   };
+}
+
+/** A signer passed in as is, or made from its options (with the issuer's clock unless they set one). */
+function signerFrom<Signer extends object, Options extends { clock?: Clock }>(
+  value: Signer | Options,
+  create: (options: Options) => Signer,
+  clock: Clock,
+): Signer {
+  if (typeof (value as { sign?: unknown }).sign === 'function') return value as Signer;
+  return create({ clock, ...(value as Options) });
+}
+
+function configuredPlatforms<Native>(options: TokenIssuerOptions<Native>, clock: Clock): TokenPlatform[] {
+  const platforms: TokenPlatform[] = [];
+  if (options.red5pro !== undefined) {
+    platforms.push(red5ProPlatform(signerFrom(options.red5pro, createRed5ProSigner, clock)));
+  }
+  if (options.vonage !== undefined && options.opentok !== undefined) {
+    throw new TypeError('configure vonage or opentok, not both: each issues the "vonage" token for a session');
+  }
+  if (options.vonage !== undefined) {
+    platforms.push(vonagePlatform(signerFrom(options.vonage, createVonageVideoSigner, clock)));
+  }
+  if (options.opentok !== undefined) {
+    platforms.push(vonagePlatform(signerFrom(options.opentok, createOpenTokSigner, clock)));
+  }
+  if (options.platforms !== undefined) {
+    if (!Array.isArray(options.platforms)) throw new TypeError('platforms must be an array');
+    platforms.push(...options.platforms);
+  }
+  return platforms;
+}
+
+/**
+ * The grant is schema-checked before signing, so a claim a signer still refuses came from the
+ * request (a session of another OpenTok project, say): the client's mistake, 400.
+ */
+async function issueOne(platform: TokenPlatform, input: PlatformIssueInput): Promise<IssuedToken> {
+  try {
+    return await platform.issue(input);
+  } catch (error) {
+    if (isRoomkeyError(error, 'invalid_claim')) {
+      throw new HttpProblem('invalid_request', `The ${platform.addressedBy} cannot be used: ${error.message}.`);
+    }
+    throw error;
+  }
 }
 
 /** A failure inside one of the app's callbacks: logged with its cause, answered with 500. */
@@ -295,29 +352,42 @@ function checkIdentity(identity: unknown): Identity | null {
   return identity as Identity;
 }
 
-const targetList = (what: string) =>
-  v.union(
-    [
-      v.literal('any'),
-      v.array(v.pipe(v.string(), v.regex(NAME_PATTERN)), `grant.${what} must be 'any' or an array of valid names`),
-    ],
-    `grant.${what} must be 'any' or an array of valid names`,
-  );
+// Every message is fixed text: a grant's values (which may be personal data) never reach a log.
+const targetList = (what: string, pattern: RegExp) => {
+  const message = `grant.${what} must be 'any' or an array of valid ${what}`;
+  return v.union([v.literal('any'), v.array(v.pipe(v.string(message), v.regex(pattern, message)), message)], message);
+};
 
-const GrantSchema = v.object({
-  role: v.picklist(ROLES, `grant.role must be one of ${ROLES.join(', ')}`),
-  rooms: v.optional(targetList('rooms')),
-  channels: v.optional(targetList('channels')),
-  sessions: v.optional(v.union([v.literal('any'), v.array(v.string())], "grant.sessions must be 'any' or an array")),
-  transports: v.optional(
-    v.array(
-      v.pipe(v.string(), v.toUpperCase(), v.picklist(RED5PRO_TRANSPORTS)),
-      `grant.transports may only hold ${RED5PRO_TRANSPORTS.join(', ')}`,
+const transportsMessage = `grant.transports may only hold ${RED5PRO_TRANSPORTS.join(', ')}`;
+const ttlMessage = 'grant.ttlMinutes must be a whole number of minutes, at least 1';
+const nameMessage = 'grant.name must be 1-256 characters without control characters';
+const dataMessage = `grant.connectionData must be a string of at most ${VONAGE_MAX_DATA_LENGTH} characters`;
+
+const GrantSchema = v.object(
+  {
+    role: v.picklist(ROLES, `grant.role must be one of ${ROLES.join(', ')}`),
+    rooms: v.optional(targetList('rooms', NAME_PATTERN)),
+    channels: v.optional(targetList('channels', NAME_PATTERN)),
+    sessions: v.optional(targetList('sessions', SESSION_PATTERN)),
+    transports: v.optional(
+      v.array(
+        v.pipe(v.string(transportsMessage), v.toUpperCase(), v.picklist(RED5PRO_TRANSPORTS, transportsMessage)),
+        transportsMessage,
+      ),
     ),
-  ),
-  ttlMinutes: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(Number.MAX_SAFE_INTEGER))),
-  name: v.optional(v.string('grant.name must be a string')),
-});
+    ttlMinutes: v.optional(v.pipe(v.number(ttlMessage), v.integer(ttlMessage), v.minValue(1, ttlMessage))),
+    name: v.optional(
+      v.pipe(
+        v.string(nameMessage),
+        v.minLength(1, nameMessage),
+        v.maxLength(256, nameMessage),
+        v.check((name) => !hasControlCharacter(name), nameMessage),
+      ),
+    ),
+    connectionData: v.optional(v.pipe(v.string(dataMessage), v.maxLength(VONAGE_MAX_DATA_LENGTH, dataMessage))),
+  },
+  'authorize must return a grant object or false',
+);
 
 /** A grant is the app's output: a malformed one is the app's bug (500), never the client's. */
 function checkGrant(grant: unknown): Grant {

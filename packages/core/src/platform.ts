@@ -33,5 +33,7 @@ export interface TokenPlatform {
   readonly addressedBy: AddressField;
   /** The longest lifetime this platform issues, in seconds. */
   readonly maxTtlSeconds: number;
+  /** The lifetime when neither request nor grant names one. Default: `maxTtlSeconds`. */
+  readonly defaultTtlSeconds?: number;
   issue(input: PlatformIssueInput): Promise<IssuedToken>;
 }

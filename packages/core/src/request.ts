@@ -4,6 +4,7 @@ import getRawBody from 'raw-body';
 import * as v from 'valibot';
 import { NAME_PATTERN } from './names.js';
 import { RED5PRO_TRANSPORTS } from './platforms/red5pro.js';
+import { VONAGE_SESSION_PATTERN } from './platforms/vonage.js';
 import { HttpProblem } from './problem.js';
 import { ROLES, type Role } from './roles.js';
 
@@ -13,8 +14,8 @@ export const MAX_BODY_BYTES = 16 * 1024;
 /** Longest lifetime a request may ask for: 30 days, Vonage's cap and more than any other. */
 export const MAX_TTL_MINUTES = 30 * 24 * 60;
 
-/** A Vonage/OpenTok session id: URL-safe base64 text with a few separators. */
-export const SESSION_PATTERN = /^[A-Za-z0-9_~.+/=-]{1,1024}$/;
+/** A Vonage/OpenTok session id (see {@link VONAGE_SESSION_PATTERN}). */
+export const SESSION_PATTERN = VONAGE_SESSION_PATTERN;
 
 const name = (what: string) =>
   v.pipe(
@@ -44,7 +45,7 @@ const TokenRequestSchema = v.strictObject(
     session: v.optional(
       v.pipe(
         v.string('session must be a string'),
-        v.regex(SESSION_PATTERN, 'session must be a session id of URL-safe characters'),
+        v.regex(SESSION_PATTERN, 'session must be a Vonage session id (a digit, "_", then URL-safe base64)'),
       ),
     ),
     ttlMinutes: v.optional(

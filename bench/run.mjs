@@ -1,0 +1,68 @@
+// `pnpm bench`: every measurement in one run, as ratios. Prints a Markdown report and writes it
+// to RESULTS.md, with the raw numbers in results.json. Exits non-zero when a contender throws
+// or an HTTP run sees a non-2xx answer or an error (a benchmark of errors is worthless).
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { QUICK } from './lib/harness.mjs';
+import { renderMarkdown } from './lib/report.mjs';
+import * as http from './sections/http.mjs';
+import * as memory from './sections/memory.mjs';
+import * as rs256 from './sections/rs256.mjs';
+import * as signing from './sections/signing.mjs';
+import * as verification from './sections/verification.mjs';
+
+const SETTINGS = QUICK
+  ? {
+      throughput: { rounds: 5, batchMs: 50, warmupMs: 100 },
+      http: { rounds: 2, warmupSeconds: 1, roundSeconds: 2 },
+      memory: { memoryTokens: 50_000 },
+    }
+  : {
+      throughput: { rounds: 15, batchMs: 100, warmupMs: 300 },
+      http: { rounds: 5, warmupSeconds: 3, roundSeconds: 4 },
+      memory: { memoryTokens: 200_000 },
+    };
+
+/** In report order; a section with `pending` set is listed but not run. */
+const SECTIONS = [
+  [signing, SETTINGS.throughput],
+  [verification, SETTINGS.throughput],
+  [rs256, SETTINGS.throughput],
+  [http, SETTINGS.http],
+  [memory, SETTINGS.memory],
+];
+
+const started = performance.now();
+const sections = [];
+for (const [section, settings] of SECTIONS) {
+  if (section.pending) {
+    sections.push({ title: section.title, pending: section.pending });
+    continue;
+  }
+  process.stderr.write(`bench: ${section.title}…\n`);
+  sections.push(await section.run(settings));
+}
+
+const run = {
+  date: new Date().toISOString(),
+  node: process.version,
+  cpu: os.cpus()[0]?.model.trim() ?? 'unknown CPU',
+  cores: os.availableParallelism(),
+  platform: `${os.platform()} ${os.arch()}`,
+  quick: QUICK,
+  seconds: (performance.now() - started) / 1000,
+  settings: SETTINGS,
+  sections,
+};
+
+process.stdout.write(`${renderMarkdown(run)}\n`);
+
+const failures = sections.flatMap((section) => section.failures ?? []);
+if (failures.length > 0) {
+  process.stderr.write(`bench: HTTP runs saw errors, results not written:\n  ${failures.join('\n  ')}\n`);
+  process.exitCode = 1;
+} else {
+  writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(run, null, 2)}\n`);
+  writeFileSync(new URL('./RESULTS.md', import.meta.url), `${renderMarkdown(run)}\n`);
+  process.stderr.write('bench: wrote bench/RESULTS.md and bench/results.json\n');
+}

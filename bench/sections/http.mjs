@@ -1,0 +1,178 @@
+// 4. HTTP: a bare route against the same app's roomkey token route, on Express and on Koa.
+// Each framework's server runs in its own process; autocannon drives it from this process.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { createRed5ProVerifier } from '@roomkey/core';
+import autocannon from 'autocannon';
+import { BEARER, ISSUER, SECRET, TTL_MINUTES } from '../lib/fixtures.mjs';
+import { interleavedRounds, median, ratio } from '../lib/harness.mjs';
+
+export const title = '4. HTTP: token route ÷ bare route';
+
+const FRAMEWORKS = [
+  { name: 'Express 5', script: 'express.mjs', atLeast: 0.9 },
+  { name: 'Koa 3', script: 'koa.mjs', atLeast: 0.75 },
+];
+const ROUTES = ['bare', 'raw', 'tokens'];
+const CONNECTIONS = 50;
+/** Both routes get the same request: only what the server does with it differs. */
+const REQUEST = {
+  method: 'POST',
+  headers: { authorization: BEARER, 'content-type': 'application/json' },
+  body: JSON.stringify({ room: 'room1', role: 'publisher', transports: ['WHIP', 'WHEP'] }),
+};
+
+const running = new Set();
+// Whatever happens to this process, no bench server outlives it.
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => process.exit(1)); // runs the 'exit' handler above
+}
+
+async function startServer(script) {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(`../servers/${script}`, import.meta.url))], {
+    env: { ...process.env, ROOMKEY_BENCH_SECRET: SECRET, NODE_ENV: 'production' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  running.add(child);
+  const exited = once(child, 'exit').then(([code, signal]) => {
+    throw new Error(`bench server ${script} (pid ${child.pid}) exited early: ${signal ?? `code ${code}`}`);
+  });
+  exited.catch(() => {});
+  const firstLine = once(createInterface({ input: child.stdout }), 'line').then(([line]) => JSON.parse(line).port);
+  const timeout = new Promise((_, reject) => setTimeout(reject, 10_000, new Error(`${script} did not start`)).unref());
+  try {
+    return { child, port: await Promise.race([firstLine, exited, timeout]) };
+  } catch (error) {
+    await stopServer(child);
+    throw error;
+  }
+}
+
+/** SIGTERM by PID, then SIGKILL if it has not exited within 5 s; resolves once it is gone. */
+async function stopServer(child) {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = once(child, 'exit');
+    process.kill(child.pid, 'SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+  running.delete(child);
+}
+
+/** One request per route before timing: 200, and for /tokens a token roomkey's verifier accepts. */
+async function checkRoutes(target) {
+  const verifier = createRed5ProVerifier({ secret: SECRET, expectedIssuer: ISSUER, ttlMinutes: TTL_MINUTES });
+  for (const route of ROUTES) {
+    const response = await fetch(`http://127.0.0.1:${target.port}/${route}`, REQUEST);
+    const body = await response.json();
+    if (response.status !== 200) throw new Error(`${target.name} /${route} answered ${response.status}`);
+    if (route !== 'bare') await verifier.verify(body.tokens.red5pro.token, { role: 'publisher', room: 'room1' });
+  }
+}
+
+/** CPU seconds (user + system) a process has used, from Linux's /proc; undefined elsewhere. */
+function cpuSeconds(pid) {
+  const path = `/proc/${pid}/stat`;
+  if (!existsSync(path)) return undefined;
+  const fields = readFileSync(path, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ (100/s)
+}
+
+async function load(contender, seconds) {
+  const cpuBefore = cpuSeconds(contender.pid);
+  const result = await autocannon({
+    url: `http://127.0.0.1:${contender.port}/${contender.route}`,
+    ...REQUEST,
+    connections: CONNECTIONS,
+    duration: seconds,
+  });
+  const cpuAfter = cpuSeconds(contender.pid);
+  return {
+    requestsPerSecond: result.requests.total / result.duration,
+    // Server CPU per request does not depend on how fast autocannon (on the other core) keeps up.
+    serverCpuUs: cpuBefore === undefined ? undefined : ((cpuAfter - cpuBefore) * 1e6) / result.requests.total,
+    p99Ms: result.latency.p99,
+    requests: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+  };
+}
+
+function summarise(contender, samples) {
+  const sum = (key) => samples.reduce((total, sample) => total + sample[key], 0);
+  return {
+    name: contender.name,
+    framework: contender.framework,
+    route: contender.route,
+    requestsPerSecond: median(samples.map((sample) => sample.requestsPerSecond)),
+    p99Ms: median(samples.map((sample) => sample.p99Ms)),
+    serverCpuUs: samples[0].serverCpuUs === undefined ? undefined : median(samples.map((sample) => sample.serverCpuUs)),
+    requests: sum('requests'),
+    non2xx: sum('non2xx'),
+    errors: sum('errors'),
+    timeouts: sum('timeouts'),
+    samples,
+  };
+}
+
+export async function run({ rounds, warmupSeconds, roundSeconds }) {
+  const servers = [];
+  try {
+    for (const framework of FRAMEWORKS) {
+      const server = await startServer(framework.script);
+      servers.push(server);
+      await checkRoutes({ name: framework.name, port: server.port });
+    }
+    const contenders = FRAMEWORKS.flatMap((framework, index) =>
+      ROUTES.map((route) => ({
+        name: `${framework.name} /${route}`,
+        framework: framework.name,
+        route,
+        port: servers[index].port,
+        pid: servers[index].child.pid,
+      })),
+    );
+    for (const contender of contenders) await load(contender, warmupSeconds);
+    const samples = await interleavedRounds(contenders, rounds, (contender) => load(contender, roundSeconds));
+    const results = contenders.map((contender) => summarise(contender, samples[contender.name]));
+    const find = (framework, route) => results.find((r) => r.framework === framework && r.route === route);
+    return {
+      title,
+      kind: 'http',
+      connections: CONNECTIONS,
+      results,
+      ratios: FRAMEWORKS.flatMap(({ name, atLeast }) => {
+        const [bare, raw, tokens] = ROUTES.map((route) => find(name, route));
+        return [
+          ratio(`${name} token route ÷ bare route, req/s`, tokens.requestsPerSecond, bare.requestsPerSecond, atLeast),
+          ratio(`${name} raw createHmac route ÷ bare route, req/s`, raw.requestsPerSecond, bare.requestsPerSecond),
+          ratio(`${name} token route ÷ raw createHmac route, req/s`, tokens.requestsPerSecond, raw.requestsPerSecond),
+          ratio(`${name} token route ÷ bare route, p99 latency`, tokens.p99Ms, bare.p99Ms),
+          ...(bare.serverCpuUs === undefined
+            ? []
+            : [
+                ratio(`${name} token route ÷ bare route, server CPU per request`, tokens.serverCpuUs, bare.serverCpuUs),
+                ratio(
+                  `${name} raw createHmac route ÷ bare route, server CPU per request`,
+                  raw.serverCpuUs,
+                  bare.serverCpuUs,
+                ),
+              ]),
+        ];
+      }),
+      failures: results
+        .filter((r) => r.non2xx + r.errors + r.timeouts > 0)
+        .map((r) => `${r.name}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`),
+    };
+  } finally {
+    await Promise.all(servers.map(({ child }) => stopServer(child)));
+  }
+}

@@ -1,22 +1,31 @@
-import { problemResponse } from '@roomkey/core';
-import { authorizeDemoUser, identifyDemoUser } from '@roomkey/example-shared';
-import { issueTokens } from '@roomkey/express';
+import { createTokenIssuer, problemResponse } from '@roomkey/core';
+import { authorizeDemoUser, DEMO_COOKIE, identifyDemoUser } from '@roomkey/example-shared';
+import { issueRed5ChatToken, issueRed5ConferenceToken, issueTokens } from '@roomkey/express';
+import cookieParser from 'cookie-parser';
 import express from 'express';
 
-/** The example token server (Red5 Pro, and Vonage when configured) as an Express app: POST /tokens, JSON problems for everything else. */
+/**
+ * The example token server as an Express app: POST /tokens (Red5 Pro, plus Red5 Cloud and
+ * Vonage when configured), the Red5 WebRTC SDK's two routes when Red5 Cloud is configured, and
+ * JSON problems for everything else.
+ */
 export function createApp({ platforms, logger }) {
   const app = express();
   app.disable('x-powered-by');
+  app.use(cookieParser());
 
-  app.all(
-    '/tokens',
-    issueTokens({
-      identify: (req) => identifyDemoUser(req.headers.authorization),
-      authorize: authorizeDemoUser,
-      ...platforms,
-      logger,
-    }),
-  );
+  // One issuer, one configuration, shared by every route.
+  const issuer = createTokenIssuer({
+    identify: (req) => identifyDemoUser(req.headers.authorization, req.cookies[DEMO_COOKIE]),
+    authorize: authorizeDemoUser,
+    ...platforms,
+    logger,
+  });
+  app.all('/tokens', issueTokens(issuer));
+  if (platforms.red5cloud) {
+    app.all('/chat-token', issueRed5ChatToken(issuer));
+    app.all('/config-meetings/api/generate-token', issueRed5ConferenceToken(issuer));
+  }
 
   app.use((_req, res) => send(res, problemResponse('not_found', 'No such route: tokens are at POST /tokens.')));
   // Express's default handler would answer HTML with a stack trace in development.

@@ -1,10 +1,14 @@
 import Router from '@koa/router';
-import { problemResponse } from '@roomkey/core';
-import { authorizeDemoUser, identifyDemoUser } from '@roomkey/example-shared';
-import { issueTokens } from '@roomkey/koa';
+import { createTokenIssuer, problemResponse } from '@roomkey/core';
+import { authorizeDemoUser, DEMO_COOKIE, identifyDemoUser } from '@roomkey/example-shared';
+import { issueRed5ChatToken, issueRed5ConferenceToken, issueTokens } from '@roomkey/koa';
 import Koa from 'koa';
 
-/** The example token server (Red5 Pro, and Vonage when configured) as a Koa app: POST /tokens, JSON problems for everything else. */
+/**
+ * The example token server as a Koa app: POST /tokens (Red5 Pro, plus Red5 Cloud and Vonage
+ * when configured), the Red5 WebRTC SDK's two routes when Red5 Cloud is configured, and JSON
+ * problems for everything else.
+ */
 export function createApp({ platforms, logger }) {
   const app = new Koa();
   app.silent = true; // errors are logged below, as JSON, never as a stack on stderr
@@ -19,16 +23,19 @@ export function createApp({ platforms, logger }) {
     }
   });
 
+  // One issuer, one configuration, shared by every route.
+  const issuer = createTokenIssuer({
+    identify: (ctx) => identifyDemoUser(ctx.get('authorization'), ctx.cookies.get(DEMO_COOKIE)),
+    authorize: authorizeDemoUser,
+    ...platforms,
+    logger,
+  });
   const router = new Router();
-  router.all(
-    '/tokens',
-    issueTokens({
-      identify: (ctx) => identifyDemoUser(ctx.get('authorization')),
-      authorize: authorizeDemoUser,
-      ...platforms,
-      logger,
-    }),
-  );
+  router.all('/tokens', issueTokens(issuer));
+  if (platforms.red5cloud) {
+    router.all('/chat-token', issueRed5ChatToken(issuer));
+    router.all('/config-meetings/api/generate-token', issueRed5ConferenceToken(issuer));
+  }
   app.use(router.routes());
   app.use((ctx) => send(ctx, problemResponse('not_found', 'No such route: tokens are at POST /tokens.')));
   return app;

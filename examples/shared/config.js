@@ -1,7 +1,13 @@
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createOpenTokSigner, createRed5ProSigner, createVonageVideoSigner, generateSecret } from '@roomkey/core';
+import {
+  createOpenTokSigner,
+  createRed5CloudClient,
+  createRed5ProSigner,
+  createVonageVideoSigner,
+  generateSecret,
+} from '@roomkey/core';
 
 /** Where the embedded default keeps its generated secret: git-ignored, owner-only. */
 export const DEFAULT_DEV_SECRET_FILE = resolve(
@@ -16,7 +22,8 @@ export const DEFAULT_DEV_SECRET_FILE = resolve(
  * PORT (default 3000), HOST (default 127.0.0.1), RED5PRO_JWT_SECRET, RED5PRO_JWT_ISSUER,
  * RED5PRO_JWT_TTL_MINUTES (the Red5 Pro server's jwtTtlMinutes, default 60); optionally
  * VONAGE_APPLICATION_ID with VONAGE_PRIVATE_KEY (PEM text or a path), or OPENTOK_API_KEY with
- * OPENTOK_API_SECRET for legacy projects.
+ * OPENTOK_API_SECRET for legacy projects; RED5_MASTER_KEY with RED5_MASTER_SECRET for Red5
+ * Cloud, and PUBNUB_ORIGIN (host:port) to send its PubNub grants somewhere else.
  */
 export function loadConfig(env = process.env) {
   const port = integer(env, 'PORT', 3000, 0, 65535);
@@ -37,8 +44,17 @@ export function loadConfig(env = process.env) {
     devSecretFile = env.ROOMKEY_DEV_SECRET_FILE || DEFAULT_DEV_SECRET_FILE;
     secret = loadOrCreateDevSecret(devSecretFile);
   }
-  const platforms = { red5pro: red5ProSigner({ secret, maxTtlMinutes, issuer }), ...sessionSigner(env) };
-  return { port, host, production, devSecretFile, platforms };
+  const platforms = {
+    red5pro: red5ProSigner({ secret, maxTtlMinutes, issuer }),
+    ...red5CloudClient(env),
+    ...sessionSigner(env),
+  };
+  const tokens = [
+    'red5pro',
+    ...(platforms.red5cloud ? ['conference', 'chat'] : []),
+    ...(platforms.vonage || platforms.opentok ? ['vonage'] : []),
+  ];
+  return { port, host, production, devSecretFile, platforms, tokens };
 }
 
 /**
@@ -61,6 +77,34 @@ function red5ProSigner({ secret, maxTtlMinutes, issuer }) {
     maxTtlMinutes: 'RED5PRO_JWT_TTL_MINUTES',
   };
   return signer(createRed5ProSigner, { secret, maxTtlMinutes, ...(issuer && { issuer }) }, variables, 'RED5PRO_JWT_*');
+}
+
+/** Red5 Cloud, when both master credentials are set: decoded now, so a bad pair stops the start. */
+function red5CloudClient(env) {
+  const { RED5_MASTER_KEY: masterKey, RED5_MASTER_SECRET: masterSecret, PUBNUB_ORIGIN: origin } = env;
+  if (Boolean(masterKey) !== Boolean(masterSecret)) {
+    throw new Error('set RED5_MASTER_KEY and RED5_MASTER_SECRET together (or neither)');
+  }
+  if (!masterKey) {
+    if (origin)
+      throw new Error('PUBNUB_ORIGIN is set but Red5 Cloud is not: set RED5_MASTER_KEY and RED5_MASTER_SECRET');
+    return {};
+  }
+  const variables = { masterKey: 'RED5_MASTER_KEY', masterSecret: 'RED5_MASTER_SECRET', pubnub: 'PUBNUB_ORIGIN' };
+  const options = { masterKey, masterSecret, ...(origin && { pubnub: pubNubOrigin(origin) }) };
+  return { red5cloud: signer(createRed5CloudClient, options, variables, 'RED5_*') };
+}
+
+/** `host:port` (or `host`): HTTPS, except on a loopback address, where a local stand-in speaks HTTP. */
+function pubNubOrigin(origin) {
+  let hostname;
+  try {
+    ({ hostname } = new URL(`http://${origin}`));
+  } catch {
+    throw new Error('PUBNUB_ORIGIN must be host or host:port, such as ps.pndsn.com or 127.0.0.1:8090');
+  }
+  const loopback = hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+  return { origin, ssl: !loopback };
 }
 
 /** Vonage Video (application key) or legacy OpenTok (API key and secret): each variable needs its pair. */

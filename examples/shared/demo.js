@@ -10,10 +10,17 @@ export const DEMO_USERS = Object.freeze({
 
 const MAX_ROLE = new Map(Object.values(DEMO_USERS).map((user) => [user.id, user.maxRole]));
 
-/** `Authorization: Bearer demo-alice` → `{ id: 'alice' }`; anything else → null (401). */
-export function identifyDemoUser(authorization) {
-  const match = /^Bearer (demo-[a-z]+)$/.exec(authorization ?? '');
-  const user = match && Object.hasOwn(DEMO_USERS, match[1]) ? DEMO_USERS[match[1]] : undefined;
+/** The name of the cookie that carries a demo identity for browser clients. */
+export const DEMO_COOKIE = 'roomkey_demo';
+
+/**
+ * `Authorization: Bearer demo-alice` → `{ id: 'alice' }`; without an Authorization header, the
+ * cookie `roomkey_demo=demo-alice` does the same (Red5's WebRTC SDK sends only the page's
+ * cookies). Anything else → null (401).
+ */
+export function identifyDemoUser(authorization, cookie) {
+  const name = authorization ? /^Bearer (demo-[a-z]+)$/.exec(authorization)?.[1] : cookie;
+  const user = typeof name === 'string' && Object.hasOwn(DEMO_USERS, name) ? DEMO_USERS[name] : undefined;
   return user ? { id: user.id } : null;
 }
 
@@ -28,9 +35,11 @@ export function authorizeDemoUser({ identity }) {
   return {
     role: maxRole, // alice: moderator, bob: publisher, carol: subscriber
     rooms: 'any', // every valid room name; list rooms here to restrict
+    channels: 'any', // every Red5 Cloud chat channel; list them here to restrict
     sessions: 'any', // every Vonage session id; list them here to restrict
     // ttlMinutes: 15,            // cap lifetimes further than the server's jwtTtlMinutes
     // transports: ['WHIP', 'WHEP'], // restrict protocols
     // connectionData: 'seat=12',      // Vonage connection data: visible to the whole session
+    // chat: { read: true, write: true }, // Red5 Cloud chat rights; default: subscribers only read
   };
 }

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { loadConfig } from './config.js';
 
 export { DEFAULT_DEV_SECRET_FILE, loadConfig } from './config.js';
-export { authorizeDemoUser, DEMO_USERS, identifyDemoUser } from './demo.js';
+export { authorizeDemoUser, DEMO_COOKIE, DEMO_USERS, identifyDemoUser } from './demo.js';
 
 /** JSON log lines on stdout; roomkey's audit events arrive here. */
 export function createLogger() {
@@ -17,8 +17,14 @@ export function announce(config, address, framework) {
     'Try it:',
     `  curl -s -X POST ${url}/tokens -H 'Authorization: Bearer demo-bob' -H 'Content-Type: application/json' -d '{"room":"room-abc","role":"publisher"}'`,
     'Demo users: demo-alice (moderator), demo-bob (publisher), demo-carol (subscriber).',
-    `Tokens: ${Object.keys(config.platforms).join(', ')}.`,
+    `Tokens: ${config.tokens.join(', ')}.`,
   ];
+  if (config.platforms.red5cloud) {
+    lines.push(
+      'Red5 WebRTC SDK routes: POST /chat-token (its backend URL) and POST /config-meetings/api/generate-token;',
+      '  browsers may send the demo identity as the cookie roomkey_demo=demo-bob.',
+    );
+  }
   if (config.devSecretFile) {
     lines.push(
       '',

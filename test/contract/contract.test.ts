@@ -583,7 +583,7 @@ describe.each(MODES)('$label', (mode) => {
       expect(body).toMatchObject({ identity: 'dave', role: 'publisher-only' });
     });
 
-    it('gives identify the native request and authorize { identity, request, nativeRequest }', async () => {
+    it('gives identify the native request and authorize { identity, request, nativeRequest, protocol }', async () => {
       const seen: { identify?: unknown; authorize?: Record<string, unknown> } = {};
       const identity = { id: 'erin', plan: 'pro' };
       const { agent, app: nativeApp } = serve(
@@ -602,8 +602,9 @@ describe.each(MODES)('$label', (mode) => {
       const res = await postJson(agent, { room: ROOM, role: 'publisher', transports: ['whip'], ttlMinutes: 5 }, 'erin');
       expectTokenResponse(res);
       expect(variant.isNative(seen.identify, nativeApp)).toBe(true);
-      expect(Object.keys(seen.authorize ?? {}).sort()).toEqual(['identity', 'nativeRequest', 'request']);
+      expect(Object.keys(seen.authorize ?? {}).sort()).toEqual(['identity', 'nativeRequest', 'protocol', 'request']);
       expect(seen.authorize?.identity).toBe(identity);
+      expect(seen.authorize?.protocol).toBe('roomkey');
       expect(seen.authorize?.nativeRequest).toBe(seen.identify);
       expect(seen.authorize?.request).toEqual({ room: ROOM, role: 'publisher', transports: ['WHIP'], ttlMinutes: 5 });
     });

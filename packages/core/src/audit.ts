@@ -27,7 +27,7 @@ export interface IssuedEvent {
   readonly expiresAt: Readonly<Record<string, string>>;
 }
 
-/** Emitted for every refused request (4xx). */
+/** Emitted for every refused request (4xx), and when a platform service failed (502). */
 export interface DeniedEvent {
   readonly type: 'denied';
   readonly requestId: string;

@@ -37,6 +37,17 @@ export interface Grant {
    * Only the grant sets it: the client's request never does.
    */
   readonly connectionData?: string;
+  /**
+   * Red5 Cloud chat rights on the granted channels. Absent: the role decides (subscribers
+   * read; publishers and moderators read and write). Present: exactly the rights it names.
+   */
+  readonly chat?: ChatRights;
+}
+
+/** Read and write rights on a chat channel; an absent right is not given. */
+export interface ChatRights {
+  readonly read?: boolean;
+  readonly write?: boolean;
 }
 
 /** The least privilege: subscribe to the requested room, nothing else. */

@@ -1,7 +1,7 @@
 export type { AuditEvent, DeniedEvent, IssuedEvent, Logger } from './audit.js';
 export type { Clock } from './clock.js';
 export { isRoomkeyError, RoomkeyError, type RoomkeyErrorCode } from './errors.js';
-export { DEFAULT_GRANT, type Grant, type Identity } from './grant.js';
+export { type ChatRights, DEFAULT_GRANT, type Grant, type Identity } from './grant.js';
 export { isValidName, NAME_PATTERN } from './names.js';
 export {
   type AuthorizeContext,
@@ -11,6 +11,7 @@ export {
   type TokenIssuer,
   type TokenIssuerOptions,
   type TokenResponseBody,
+  tokenIssuerFor,
 } from './pipeline.js';
 export type { AddressField, IssuedToken, PlatformIssueInput, TokenPlatform } from './platform.js';
 export {
@@ -21,6 +22,39 @@ export {
   type OpenTokTokenData,
   type OpenTokTokenInput,
 } from './platforms/opentok.js';
+export {
+  createPubNubAccessManager,
+  type FetchLike,
+  grantPubNubToken,
+  PUBNUB_DEFAULT_ORIGIN,
+  PUBNUB_MAX_TTL_MINUTES,
+  type PubNubAccessManager,
+  type PubNubAccessManagerOptions,
+  type PubNubChannelPermissions,
+  type PubNubTokenGrant,
+  signPubNubRequest,
+} from './platforms/pubnub.js';
+export {
+  type CreateRed5CloudClientOptions,
+  createRed5CloudClient,
+  decodeRed5MasterSecret,
+  encodeRed5MasterSecret,
+  grantedChatRights,
+  RED5CLOUD_DEFAULT_TTL_MINUTES,
+  RED5CLOUD_ROLE_MAP,
+  RED5CLOUD_ROLES,
+  Red5Client,
+  type Red5CloudChatInput,
+  type Red5CloudChatRights,
+  type Red5CloudClientOptions,
+  type Red5CloudConferenceClaims,
+  type Red5CloudConferenceInput,
+  type Red5CloudCredentials,
+  type Red5CloudPubNubOptions,
+  type Red5CloudRole,
+  red5CloudChatPlatform,
+  red5CloudConferencePlatform,
+} from './platforms/red5cloud.js';
 export {
   createRed5ProSigner,
   RED5PRO_ROLE_MAP,
@@ -66,6 +100,7 @@ export {
   problemResponse,
   type TokenResponse,
 } from './problem.js';
+export { TOKEN_PROTOCOLS, type TokenProtocol } from './protocols.js';
 export { MAX_BODY_BYTES, MAX_TTL_MINUTES, type TokenRequest } from './request.js';
 export { isRole, ROLES, type Role, roleIncludes } from './roles.js';
 export { generateSecret, MIN_SECRET_BYTES } from './secret.js';

@@ -9,6 +9,14 @@ import { hasControlCharacter, NAME_PATTERN } from './names.js';
 import type { AddressField, IssuedToken, PlatformIssueInput, TokenPlatform } from './platform.js';
 import { createOpenTokSigner, type OpenTokSigner, type OpenTokSignerOptions } from './platforms/opentok.js';
 import {
+  type CreateRed5CloudClientOptions,
+  createRed5CloudClient,
+  grantedChatRights,
+  Red5Client,
+  red5CloudChatPlatform,
+  red5CloudConferencePlatform,
+} from './platforms/red5cloud.js';
+import {
   createRed5ProSigner,
   RED5PRO_TRANSPORTS,
   type Red5ProSigner,
@@ -23,11 +31,11 @@ import {
   vonagePlatform,
 } from './platforms/vonage.js';
 import { HttpProblem, jsonResponse, problemResponse, type TokenResponse } from './problem.js';
+import { type Protocol, protocolNamed, type TokenProtocol } from './protocols.js';
 import {
   type BodySource,
   describeIssues,
   MAX_BODY_BYTES,
-  parseTokenRequest,
   readJsonBody,
   SESSION_PATTERN,
   type TokenRequest,
@@ -41,6 +49,8 @@ export interface AuthorizeContext<Native> {
   readonly request: TokenRequest;
   /** The framework's own request (Express `req`, Koa `ctx`). */
   readonly nativeRequest: Native;
+  /** Which route asked: `roomkey` (`/tokens`) or one of the Red5 SDK's protocols. */
+  readonly protocol: TokenProtocol;
 }
 
 export interface TokenIssuerOptions<Native> {
@@ -57,11 +67,16 @@ export interface TokenIssuerOptions<Native> {
   vonage?: VonageVideoSigner | VonageVideoSignerOptions;
   /** Legacy OpenTok projects (`session` → `vonage`): a signer from `createOpenTokSigner`, or its options. */
   opentok?: OpenTokSigner | OpenTokSignerOptions;
+  /**
+   * Red5 Cloud (`room` → `conference`, `channel` → `chat`): a client from
+   * `createRed5CloudClient`/`new Red5Client`, or its options.
+   */
+  red5cloud?: Red5Client | CreateRed5CloudClientOptions;
   /** More platforms, each addressed by its own request field. */
   platforms?: readonly TokenPlatform[];
   /** Audit hook for every issued request. Awaited: if it throws, no token is sent (500). */
   onIssued?(event: IssuedEvent): MaybePromise<void>;
-  /** Audit hook for every refused request (4xx). Awaited. */
+  /** Audit hook for every refused request (4xx) and platform failure (502). Awaited. */
   onDenied?(event: DeniedEvent): MaybePromise<void>;
   /** A pino-compatible logger; roomkey logs nothing without one. */
   logger?: Logger;
@@ -82,8 +97,13 @@ export interface IncomingTokenRequest<Native> extends BodySource {
 }
 
 export interface TokenIssuer<Native> {
-  /** Runs the whole pipeline. Never rejects: failures become problem responses. */
-  handle(request: IncomingTokenRequest<Native>): Promise<TokenResponse>;
+  /** The names of the tokens this issuer can sign (`red5pro`, `conference`, `chat`, `vonage`). */
+  readonly tokenNames: readonly string[];
+  /**
+   * Runs the whole pipeline for a request spoken in `protocol` (default `roomkey`, the
+   * `/tokens` contract). Never rejects: failures become problem responses.
+   */
+  handle(request: IncomingTokenRequest<Native>, protocol?: TokenProtocol): Promise<TokenResponse>;
 }
 
 /** One token in a success response. */
@@ -115,9 +135,12 @@ const GRANT_TARGETS = { room: 'rooms', channel: 'channels', session: 'sessions' 
  */
 export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): TokenIssuer<Native> {
   const config = checkOptions(options);
+  const tokenNames = Object.freeze(config.platforms.map((platform) => platform.tokenName));
 
-  return {
-    async handle(request) {
+  const issuer: TokenIssuer<Native> = {
+    tokenNames,
+    async handle(request, protocolName = 'roomkey') {
+      const protocol = protocolNamed(protocolName);
       const requestId = randomUUID();
       const ip = request.ip;
       let userId: string | undefined;
@@ -125,8 +148,9 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
         if (request.method !== 'POST') {
           throw new HttpProblem('method_not_allowed', 'Request tokens with POST.', { allow: 'POST' });
         }
-        const tokenRequest = parseTokenRequest(await readJsonBody(request, config.maxBodyBytes));
-        const platforms = addressedPlatforms(tokenRequest, config.platforms);
+        const parsed = protocol.parse(await readJsonBody(request, config.maxBodyBytes));
+        const tokenRequest = parsed.request;
+        const platforms = platformsFor(protocol, tokenRequest, config.platforms);
 
         const identity = checkIdentity(await callApp(() => config.identify(request.native), 'identify'));
         if (identity === null) {
@@ -135,16 +159,33 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
           });
         }
         userId = identity.id;
+        if (parsed.userId !== undefined && parsed.userId !== identity.id) {
+          throw new HttpProblem('forbidden', 'The userId is not the signed-in user.');
+        }
 
         const granted = config.authorize
           ? await callApp(
-              () => config.authorize?.({ identity, request: tokenRequest, nativeRequest: request.native }),
+              () =>
+                config.authorize?.({
+                  identity,
+                  request: tokenRequest,
+                  nativeRequest: request.native,
+                  protocol: protocolName,
+                }),
               'authorize',
             )
           : DEFAULT_GRANT;
         if (granted === false) throw new HttpProblem('forbidden', 'You may not have tokens for this request.');
-        const grant = checkGrant(granted);
+        let grant = checkGrant(granted);
         const role = checkRequestAgainstGrant(tokenRequest, grant);
+        if (parsed.chat !== undefined) {
+          const allowed = grantedChatRights(grant, role);
+          if ((parsed.chat.read && !allowed.read) || (parsed.chat.write && !allowed.write)) {
+            throw new HttpProblem('forbidden', 'The requested chat rights are not granted to you.');
+          }
+          // Exactly what was asked, now known to lie within the grant.
+          grant = { ...grant, chat: parsed.chat };
+        }
 
         // The least of what the request asks and the grant allows; each platform then applies
         // its own default (when neither says) and cap.
@@ -189,17 +230,55 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
         await callApp(() => config.onIssued?.(event), 'onIssued');
 
         const body: TokenResponseBody = { identity: identity.id, role, tokens };
-        return jsonResponse(200, body);
+        return jsonResponse(200, protocol.success(body));
       } catch (error) {
-        if (error instanceof HttpProblem) return deny(error, requestId, ip, userId, config);
+        if (error instanceof HttpProblem) return deny(error, protocol, requestId, ip, userId, config);
         config.logger?.error(
           { event: 'roomkey.error', requestId, err: error instanceof AppCallbackError ? error.cause : error },
           error instanceof Error ? `roomkey: ${error.message}` : 'roomkey: unexpected failure',
         );
-        return problemResponse('internal_error', 'The token service failed; the error has been logged.');
+        return failed(protocol);
       }
     },
   };
+  ISSUERS.add(issuer);
+  return issuer;
+}
+
+const ISSUERS = new WeakSet<object>();
+
+/**
+ * The issuer an adapter's route uses: `value` itself when it is an issuer from
+ * {@link createTokenIssuer} (so several routes share one configuration), otherwise a new one made
+ * from `value` as options. Throws a `TypeError` at start-up when the issuer cannot sign the
+ * token the protocol answers with.
+ *
+ * @example
+ * const issuer = createTokenIssuer({ identify, red5cloud: { masterKey, masterSecret } });
+ * const chatIssuer = tokenIssuerFor(issuer, 'red5-chat');
+ */
+export function tokenIssuerFor<Native>(
+  value: TokenIssuer<Native> | TokenIssuerOptions<Native>,
+  protocol: TokenProtocol = 'roomkey',
+): TokenIssuer<Native> {
+  const { tokenName, needs } = protocolNamed(protocol);
+  const issuer =
+    typeof value === 'object' && value !== null && ISSUERS.has(value)
+      ? (value as TokenIssuer<Native>)
+      : createTokenIssuer(value as TokenIssuerOptions<Native>);
+  if (tokenName !== undefined && !issuer.tokenNames.includes(tokenName)) {
+    throw new TypeError(`the ${protocol} route answers with a "${tokenName}" token: configure ${needs}`);
+  }
+  return issuer;
+}
+
+function failed(protocol: Protocol): TokenResponse {
+  return problemResponse(
+    'internal_error',
+    'The token service failed; the error has been logged.',
+    {},
+    protocol.problemMembers,
+  );
 }
 
 interface CheckedOptions<Native> {
@@ -229,8 +308,8 @@ function checkOptions<Native>(options: TokenIssuerOptions<Native>): CheckedOptio
   const platforms = configuredPlatforms(options, clock);
   if (platforms.length === 0) {
     throw new TypeError(
-      'configure at least one platform: red5pro: { secret }, vonage: { applicationId, privateKey }, ' +
-        'opentok: { apiKey, apiSecret } (or platforms: [...])',
+      'configure at least one platform: red5pro: { secret }, red5cloud: { masterKey, masterSecret }, ' +
+        'vonage: { applicationId, privateKey }, opentok: { apiKey, apiSecret } (or platforms: [...])',
     );
   }
   const names = platforms.map((platform) => platform.tokenName);
@@ -282,6 +361,13 @@ function configuredPlatforms<Native>(options: TokenIssuerOptions<Native>, clock:
   if (options.opentok !== undefined) {
     platforms.push(vonagePlatform(signerFrom(options.opentok, createOpenTokSigner, clock)));
   }
+  if (options.red5cloud !== undefined) {
+    const client =
+      options.red5cloud instanceof Red5Client
+        ? options.red5cloud
+        : createRed5CloudClient({ clock, ...options.red5cloud });
+    platforms.push(red5CloudConferencePlatform(client), red5CloudChatPlatform(client));
+  }
   if (options.platforms !== undefined) {
     if (!Array.isArray(options.platforms)) throw new TypeError('platforms must be an array');
     platforms.push(...options.platforms);
@@ -300,6 +386,16 @@ async function issueOne(platform: TokenPlatform, input: PlatformIssueInput): Pro
     if (isRoomkeyError(error, 'invalid_claim')) {
       throw new HttpProblem('invalid_request', `The ${platform.addressedBy} cannot be used: ${error.message}.`);
     }
+    if (isRoomkeyError(error, 'upstream_error')) {
+      // The message names what failed (a status, a timeout) and is safe to log; the client
+      // learns only that it may try again.
+      throw new HttpProblem(
+        'upstream_error',
+        `The ${platform.tokenName} token could not be issued: a platform service failed. Try again shortly.`,
+        {},
+        { cause: error },
+      );
+    }
     throw error;
   }
 }
@@ -317,6 +413,15 @@ async function callApp<T>(call: () => MaybePromise<T>, name: string): Promise<T>
   } catch (error) {
     throw new AppCallbackError(name, error);
   }
+}
+
+/** The platforms a request is for: the protocol's one token, or whatever the request addresses. */
+function platformsFor(protocol: Protocol, request: TokenRequest, platforms: readonly TokenPlatform[]): TokenPlatform[] {
+  if (protocol.tokenName === undefined) return addressedPlatforms(request, platforms);
+  const platform = platforms.find((candidate) => candidate.tokenName === protocol.tokenName);
+  // tokenIssuerFor checks this at start-up; a direct handle() call may still get here.
+  if (platform === undefined) throw new Error(`this issuer cannot sign "${protocol.tokenName}" tokens`);
+  return [platform];
 }
 
 function addressedPlatforms(request: TokenRequest, platforms: readonly TokenPlatform[]): TokenPlatform[] {
@@ -361,6 +466,7 @@ const targetList = (what: string, pattern: RegExp) => {
 const transportsMessage = `grant.transports may only hold ${RED5PRO_TRANSPORTS.join(', ')}`;
 const ttlMessage = 'grant.ttlMinutes must be a whole number of minutes, at least 1';
 const nameMessage = 'grant.name must be 1-256 characters without control characters';
+const chatMessage = 'grant.chat must be an object { read?: boolean, write?: boolean }';
 const dataMessage = `grant.connectionData must be a string of at most ${VONAGE_MAX_DATA_LENGTH} characters`;
 
 const GrantSchema = v.object(
@@ -385,6 +491,12 @@ const GrantSchema = v.object(
       ),
     ),
     connectionData: v.optional(v.pipe(v.string(dataMessage), v.maxLength(VONAGE_MAX_DATA_LENGTH, dataMessage))),
+    chat: v.optional(
+      v.strictObject(
+        { read: v.optional(v.boolean(chatMessage)), write: v.optional(v.boolean(chatMessage)) },
+        chatMessage,
+      ),
+    ),
   },
   'authorize must return a grant object or false',
 );
@@ -421,6 +533,7 @@ function checkRequestAgainstGrant(request: TokenRequest, grant: Grant): Role {
 
 async function deny<Native>(
   problem: HttpProblem,
+  protocol: Protocol,
   requestId: string,
   ip: string | undefined,
   userId: string | undefined,
@@ -436,8 +549,15 @@ async function deny<Native>(
     reason: problem.message,
     userId,
   };
-  const level = problem.status === 401 || problem.status === 403 ? 'warn' : 'info';
-  config.logger?.[level]({ event: 'roomkey.denied', audit: event }, `roomkey: request denied (${problem.code})`);
+  if (problem.status >= 500) {
+    // A platform service failed: the operator needs what failed (the cause's message names a
+    // status or a timeout, never a credential).
+    const cause = problem.cause instanceof Error ? problem.cause.message : undefined;
+    config.logger?.error({ event: 'roomkey.denied', audit: event, cause }, `roomkey: request failed (${problem.code})`);
+  } else {
+    const level = problem.status === 401 || problem.status === 403 ? 'warn' : 'info';
+    config.logger?.[level]({ event: 'roomkey.denied', audit: event }, `roomkey: request denied (${problem.code})`);
+  }
   try {
     await config.onDenied?.(event);
   } catch (error) {
@@ -445,7 +565,7 @@ async function deny<Native>(
       { event: 'roomkey.error', requestId, err: error },
       "roomkey: the app's onDenied callback failed",
     );
-    return problemResponse('internal_error', 'The token service failed; the error has been logged.');
+    return failed(protocol);
   }
-  return problemResponse(problem.code, problem.message, problem.headers);
+  return problemResponse(problem.code, problem.message, problem.headers, protocol.problemMembers);
 }

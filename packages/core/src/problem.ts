@@ -49,8 +49,13 @@ export class HttpProblem extends Error {
   readonly status: number;
   readonly headers: Readonly<Record<string, string>>;
 
-  constructor(code: ProblemCode, detail: string, headers: Readonly<Record<string, string>> = {}) {
-    super(detail);
+  constructor(
+    code: ProblemCode,
+    detail: string,
+    headers: Readonly<Record<string, string>> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(detail, options);
     this.code = code;
     this.status = PROBLEM_STATUS[code];
     this.headers = headers;
@@ -68,12 +73,14 @@ export function problemResponse(
   code: ProblemCode,
   detail: string,
   headers: Readonly<Record<string, string>> = {},
+  extensions: Readonly<Record<string, unknown>> = {},
 ): TokenResponse {
   const status = PROBLEM_STATUS[code];
   return {
     status,
     headers: { 'content-type': 'application/problem+json', 'cache-control': NO_STORE, ...headers },
-    body: JSON.stringify({ type: 'about:blank', title: TITLES[code], status, code, detail }),
+    // RFC 9457 extension members (e.g. `success: false` for Red5's SDK) come after the standard ones.
+    body: JSON.stringify({ type: 'about:blank', title: TITLES[code], status, code, detail, ...extensions }),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createTokenIssuer, type TokenIssuerOptions } from '@roomkey/core';
+import { type TokenIssuer, type TokenIssuerOptions, type TokenProtocol, tokenIssuerFor } from '@roomkey/core';
 
 /** What the handler reads from Express's `req`: the Node request plus `body` and `ip`. */
 export interface ExpressTokenRequest extends IncomingMessage {
@@ -11,15 +11,41 @@ export interface ExpressTokenRequest extends IncomingMessage {
 
 export type IssueTokensOptions<Req extends ExpressTokenRequest = ExpressTokenRequest> = TokenIssuerOptions<Req>;
 
+/** Options, or one issuer from `createTokenIssuer` shared by several routes. */
+export type IssuerOrOptions<Req extends ExpressTokenRequest = ExpressTokenRequest> =
+  | IssueTokensOptions<Req>
+  | TokenIssuer<Req>;
+
 export type ExpressTokenHandler<Req extends ExpressTokenRequest = ExpressTokenRequest> = (
   req: Req,
   res: ServerResponse,
   next: (error?: unknown) => void,
 ) => Promise<void>;
 
+function route(protocol: TokenProtocol) {
+  return <Req extends ExpressTokenRequest = ExpressTokenRequest>(
+    options: IssuerOrOptions<Req>,
+  ): ExpressTokenHandler<Req> => {
+    const issuer = tokenIssuerFor(options, protocol);
+    return async function roomkeyIssueTokens(req, res, next) {
+      try {
+        const request = { method: req.method ?? '', headers: req.headers, stream: req, ip: req.ip, native: req };
+        const { status, headers, body } = await issuer.handle({ ...request, parsedBody: req.body }, protocol);
+        res.statusCode = status;
+        for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+        res.setHeader('content-length', Buffer.byteLength(body));
+        res.end(body);
+      } catch (error) {
+        next(error);
+      }
+    };
+  };
+}
+
 /**
- * The roomkey token endpoint as an Express 4/5 route handler. Options are checked now; a
- * configuration mistake throws here, at start-up. `identify` and `authorize` receive `req`.
+ * The roomkey token endpoint (`POST /tokens` in DESIGN.md's contract) as an Express 4/5 route
+ * handler. Options are checked now; a configuration mistake throws here, at start-up.
+ * `identify` and `authorize` receive `req`.
  *
  * @example
  * app.all('/tokens', issueTokens({
@@ -27,26 +53,23 @@ export type ExpressTokenHandler<Req extends ExpressTokenRequest = ExpressTokenRe
  *   red5pro: { secret: process.env.RED5PRO_JWT_SECRET },
  * }));
  */
-export function issueTokens<Req extends ExpressTokenRequest = ExpressTokenRequest>(
-  options: IssueTokensOptions<Req>,
-): ExpressTokenHandler<Req> {
-  const issuer = createTokenIssuer(options);
-  return async function roomkeyIssueTokens(req, res, next) {
-    try {
-      const { status, headers, body } = await issuer.handle({
-        method: req.method ?? '',
-        headers: req.headers,
-        stream: req,
-        parsedBody: req.body,
-        ip: req.ip,
-        native: req,
-      });
-      res.statusCode = status;
-      for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-      res.setHeader('content-length', Buffer.byteLength(body));
-      res.end(body);
-    } catch (error) {
-      next(error);
-    }
-  };
-}
+export const issueTokens = route('roomkey');
+
+/**
+ * The Red5 WebRTC SDK's chat-token "backend URL": `POST {userId, channelId, read, write,
+ * ttlMinutes}` → `{token}`. Needs `red5cloud` credentials.
+ *
+ * @example
+ * const issuer = createTokenIssuer({ identify, authorize, red5cloud: { masterKey, masterSecret } });
+ * app.all('/chat-token', issueRed5ChatToken(issuer));
+ */
+export const issueRed5ChatToken = route('red5-chat');
+
+/**
+ * The Red5 WebRTC SDK's cloud endpoint: `POST /config-meetings/api/generate-token {userId,
+ * channelId, expirationMinutes}` → `{success: true, token}`. Needs `red5cloud` credentials.
+ *
+ * @example
+ * app.all('/config-meetings/api/generate-token', issueRed5ConferenceToken(issuer));
+ */
+export const issueRed5ConferenceToken = route('red5-conference');

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { createTokenIssuer, type TokenIssuerOptions } from '@roomkey/core';
+import { type TokenIssuer, type TokenIssuerOptions, type TokenProtocol, tokenIssuerFor } from '@roomkey/core';
 
 /** What the middleware uses of Koa's `ctx`. */
 export interface KoaTokenContext {
@@ -16,15 +16,31 @@ export interface KoaTokenContext {
 
 export type IssueTokensOptions<Ctx extends KoaTokenContext = KoaTokenContext> = TokenIssuerOptions<Ctx>;
 
+/** Options, or one issuer from `createTokenIssuer` shared by several routes. */
+export type IssuerOrOptions<Ctx extends KoaTokenContext = KoaTokenContext> = IssueTokensOptions<Ctx> | TokenIssuer<Ctx>;
+
 export type KoaTokenMiddleware<Ctx extends KoaTokenContext = KoaTokenContext> = (
   ctx: Ctx,
   next: () => Promise<unknown>,
 ) => Promise<void>;
 
+function route(protocol: TokenProtocol) {
+  return <Ctx extends KoaTokenContext = KoaTokenContext>(options: IssuerOrOptions<Ctx>): KoaTokenMiddleware<Ctx> => {
+    const issuer = tokenIssuerFor(options, protocol);
+    return async function roomkeyIssueTokens(ctx) {
+      const request = { method: ctx.method, headers: ctx.req.headers, stream: ctx.req, ip: ctx.ip, native: ctx };
+      const { status, headers, body } = await issuer.handle({ ...request, parsedBody: ctx.request.body }, protocol);
+      ctx.status = status;
+      ctx.set({ ...headers });
+      ctx.body = body;
+    };
+  };
+}
+
 /**
- * The roomkey token endpoint as Koa 2/3 middleware: it answers every request it receives, so
- * mount it on a route. Options are checked now; a configuration mistake throws at start-up.
- * `identify` and `authorize` receive `ctx`.
+ * The roomkey token endpoint (`POST /tokens` in DESIGN.md's contract) as Koa 2/3 middleware:
+ * it answers every request it receives, so mount it on a route. Options are checked now; a
+ * configuration mistake throws at start-up. `identify` and `authorize` receive `ctx`.
  *
  * @example
  * router.all('/tokens', issueTokens({
@@ -32,21 +48,23 @@ export type KoaTokenMiddleware<Ctx extends KoaTokenContext = KoaTokenContext> = 
  *   red5pro: { secret: process.env.RED5PRO_JWT_SECRET },
  * }));
  */
-export function issueTokens<Ctx extends KoaTokenContext = KoaTokenContext>(
-  options: IssueTokensOptions<Ctx>,
-): KoaTokenMiddleware<Ctx> {
-  const issuer = createTokenIssuer(options);
-  return async function roomkeyIssueTokens(ctx) {
-    const { status, headers, body } = await issuer.handle({
-      method: ctx.method,
-      headers: ctx.req.headers,
-      stream: ctx.req,
-      parsedBody: ctx.request.body,
-      ip: ctx.ip,
-      native: ctx,
-    });
-    ctx.status = status;
-    ctx.set({ ...headers });
-    ctx.body = body;
-  };
-}
+export const issueTokens = route('roomkey');
+
+/**
+ * The Red5 WebRTC SDK's chat-token "backend URL": `POST {userId, channelId, read, write,
+ * ttlMinutes}` → `{token}`. Needs `red5cloud` credentials.
+ *
+ * @example
+ * const issuer = createTokenIssuer({ identify, authorize, red5cloud: { masterKey, masterSecret } });
+ * router.all('/chat-token', issueRed5ChatToken(issuer));
+ */
+export const issueRed5ChatToken = route('red5-chat');
+
+/**
+ * The Red5 WebRTC SDK's cloud endpoint: `POST /config-meetings/api/generate-token {userId,
+ * channelId, expirationMinutes}` → `{success: true, token}`. Needs `red5cloud` credentials.
+ *
+ * @example
+ * router.all('/config-meetings/api/generate-token', issueRed5ConferenceToken(issuer));
+ */
+export const issueRed5ConferenceToken = route('red5-conference');

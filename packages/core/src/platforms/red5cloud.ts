@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, createSecretKey } from 'node:crypto';
 import { type Clock, epochSeconds, resolveClock } from '../clock.js';
 import { RoomkeyError } from '../errors.js';
+import type { ChatRights, Grant } from '../grant.js';
 import { createHs256Signer, type Hs256Signer } from '../jws.js';
 import { describeBadName, hasControlCharacter, isValidName } from '../names.js';
 import type { IssuedToken, PlatformIssueInput, TokenPlatform } from '../platform.js';
@@ -443,10 +444,7 @@ export function red5CloudConferencePlatform(client: Red5Client): TokenPlatform {
 }
 
 /** Chat rights an app's grant may set; absent, the role decides. */
-export interface Red5CloudChatRights {
-  readonly read?: boolean;
-  readonly write?: boolean;
-}
+export type Red5CloudChatRights = ChatRights;
 
 /**
  * The Red5 Cloud chat platform for the issuing pipeline: a `channel` request gets a `chat`
@@ -475,12 +473,21 @@ export function red5CloudChatPlatform(client: Red5Client): TokenPlatform {
 
 function chatRights(input: PlatformIssueInput): { read: boolean; write: boolean } {
   const chat = (input.grant as { chat?: unknown }).chat;
-  if (chat === undefined) return { read: true, write: input.role !== 'subscriber' };
-  const { read, write } = typeof chat === 'object' && chat !== null ? (chat as Record<string, unknown>) : {};
-  const isRight = (value: unknown) => value === undefined || typeof value === 'boolean';
-  if (typeof chat !== 'object' || chat === null || !isRight(read) || !isRight(write)) {
-    throw new RoomkeyError('invalid_claim', 'grant.chat must be an object { read?: boolean, write?: boolean }');
+  if (chat !== undefined) {
+    const { read, write } = typeof chat === 'object' && chat !== null ? (chat as Record<string, unknown>) : {};
+    const isRight = (value: unknown) => value === undefined || typeof value === 'boolean';
+    if (typeof chat !== 'object' || chat === null || !isRight(read) || !isRight(write)) {
+      throw new RoomkeyError('invalid_claim', 'grant.chat must be an object { read?: boolean, write?: boolean }');
+    }
   }
-  // An explicit grant gives exactly what it names: an absent right is not given.
-  return { read: read === true, write: write === true };
+  return grantedChatRights(input.grant, input.role);
+}
+
+/**
+ * The chat rights a grant gives for a role: the grant's `chat` when it has one (an absent
+ * right is not given), otherwise the role's: subscribers read, every other role reads and writes.
+ */
+export function grantedChatRights(grant: Grant, role: Role): { read: boolean; write: boolean } {
+  if (grant.chat === undefined) return { read: true, write: role !== 'subscriber' };
+  return { read: grant.chat.read === true, write: grant.chat.write === true };
 }

@@ -516,6 +516,13 @@ describe.each(MODES)('$label', (mode) => {
     it('accepts application/json; charset=UTF-8', async () => {
       expectTokenResponse(await postRaw(app(), JSON.stringify({ room: ROOM }), 'application/json; charset=UTF-8'));
     });
+
+    it('reads UTF-8 with a byte order mark and non-ASCII text as a body parser would', async () => {
+      const bom = await postRaw(app(), `\uFEFF${JSON.stringify({ room: ROOM })}`, 'application/json');
+      expectTokenResponse(bom);
+      // A non-ASCII room name is decoded (not mangled into a valid one) and refused as a name.
+      expectProblem(await postRaw(app(), JSON.stringify({ room: 'räum' }), 'application/json'), 400, 'invalid_request');
+    });
   });
 
   describe('500 internal_error, with no detail of the failure', () => {

@@ -91,7 +91,10 @@ export interface TokenIssuerOptions<Native> {
 /** The framework-neutral request an adapter hands the issuer. */
 export interface IncomingTokenRequest<Native> extends BodySource {
   readonly method: string;
-  /** The client address as the framework resolved it (honouring its proxy settings). */
+  /**
+   * The client address as the framework resolved it (honouring its proxy settings). Read only
+   * when an audit event is built, so an adapter may make it a getter.
+   */
   readonly ip?: string | undefined;
   readonly native: Native;
 }
@@ -142,7 +145,6 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
     async handle(request, protocolName = 'roomkey') {
       const protocol = protocolNamed(protocolName);
       const requestId = randomUUID();
-      const ip = request.ip;
       let userId: string | undefined;
       try {
         if (request.method !== 'POST') {
@@ -194,45 +196,52 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
           (grant.ttlMinutes ?? Number.POSITIVE_INFINITY) * 60,
         );
         const transports = tokenRequest.transports ?? grant.transports;
-        const issued = await Promise.all(
-          platforms.map(async (platform) => {
-            const target = tokenRequest[platform.addressedBy] as string;
-            const { token, expiresAt } = await issueOne(platform, {
-              identity,
-              grant,
-              role,
-              target,
-              ...(transports !== undefined && { transports }),
-              ttlSeconds: Math.min(
-                Number.isFinite(asked) ? asked : (platform.defaultTtlSeconds ?? platform.maxTtlSeconds),
-                platform.maxTtlSeconds,
-              ),
-            });
-            return [platform.tokenName, { token, expiresAt: expiresAt.toISOString() }] as const;
-          }),
-        );
-        const tokens = Object.fromEntries(issued);
+        const issue = (platform: TokenPlatform) =>
+          issueOne(platform, {
+            identity,
+            grant,
+            role,
+            target: tokenRequest[platform.addressedBy] as string,
+            transports,
+            ttlSeconds: Math.min(
+              Number.isFinite(asked) ? asked : (platform.defaultTtlSeconds ?? platform.maxTtlSeconds),
+              platform.maxTtlSeconds,
+            ),
+          });
+        // One platform is the common case: no Promise.all for it (the hot path, see bench/).
+        const [first, ...rest] = platforms as [TokenPlatform, ...TokenPlatform[]];
+        const issued = rest.length === 0 ? [await issue(first)] : await Promise.all(platforms.map(issue));
+        const tokens: Record<string, TokenGrantResult> = {};
+        for (let index = 0; index < platforms.length; index++) {
+          const { token, expiresAt } = issued[index] as IssuedToken;
+          tokens[(platforms[index] as TokenPlatform).tokenName] = { token, expiresAt: expiresAt.toISOString() };
+        }
 
-        const event: IssuedEvent = {
-          type: 'issued',
-          requestId,
-          time: new Date(config.clock.now()).toISOString(),
-          ip,
-          userId: identity.id,
-          role,
-          rooms: tokenRequest.room === undefined ? [] : [tokenRequest.room],
-          channel: tokenRequest.channel,
-          session: tokenRequest.session,
-          transports,
-          expiresAt: Object.fromEntries(issued.map(([name, result]) => [name, result.expiresAt])),
-        };
-        config.logger?.info({ event: 'roomkey.issued', audit: event }, 'roomkey: tokens issued');
-        await callApp(() => config.onIssued?.(event), 'onIssued');
+        // An audit event is only built when something receives it.
+        if (config.logger !== undefined || config.onIssued !== undefined) {
+          const expiresAt: Record<string, string> = {};
+          for (const [name, result] of Object.entries(tokens)) expiresAt[name] = result.expiresAt;
+          const event: IssuedEvent = {
+            type: 'issued',
+            requestId,
+            time: new Date(config.clock.now()).toISOString(),
+            ip: request.ip,
+            userId: identity.id,
+            role,
+            rooms: tokenRequest.room === undefined ? [] : [tokenRequest.room],
+            channel: tokenRequest.channel,
+            session: tokenRequest.session,
+            transports,
+            expiresAt,
+          };
+          config.logger?.info({ event: 'roomkey.issued', audit: event }, 'roomkey: tokens issued');
+          await callApp(() => config.onIssued?.(event), 'onIssued');
+        }
 
         const body: TokenResponseBody = { identity: identity.id, role, tokens };
         return jsonResponse(200, protocol.success(body));
       } catch (error) {
-        if (error instanceof HttpProblem) return deny(error, protocol, requestId, ip, userId, config);
+        if (error instanceof HttpProblem) return deny(error, protocol, requestId, request.ip, userId, config);
         config.logger?.error(
           { event: 'roomkey.error', requestId, err: error instanceof AppCallbackError ? error.cause : error },
           error instanceof Error ? `roomkey: ${error.message}` : 'roomkey: unexpected failure',

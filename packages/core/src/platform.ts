@@ -12,7 +12,7 @@ export interface PlatformIssueInput {
   /** The value of the field that addresses this platform (a room, channel or session id). */
   readonly target: string;
   /** Requested or granted transports, already checked against the grant. */
-  readonly transports?: readonly string[];
+  readonly transports?: readonly string[] | undefined;
   /** The lifetime the request and grant allow; the platform clamps it to its own cap. */
   readonly ttlSeconds: number;
 }

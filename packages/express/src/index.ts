@@ -29,8 +29,20 @@ function route(protocol: TokenProtocol) {
     const issuer = tokenIssuerFor(options, protocol);
     return async function roomkeyIssueTokens(req, res, next) {
       try {
-        const request = { method: req.method ?? '', headers: req.headers, stream: req, ip: req.ip, native: req };
-        const { status, headers, body } = await issuer.handle({ ...request, parsedBody: req.body }, protocol);
+        const { status, headers, body } = await issuer.handle(
+          {
+            method: req.method ?? '',
+            headers: req.headers,
+            stream: req,
+            parsedBody: req.body,
+            // Express works req.ip out on every read (trust proxy): only audit events need it.
+            get ip() {
+              return req.ip;
+            },
+            native: req,
+          },
+          protocol,
+        );
         res.statusCode = status;
         for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
         res.setHeader('content-length', Buffer.byteLength(body));

@@ -28,8 +28,20 @@ function route(protocol: TokenProtocol) {
   return <Ctx extends KoaTokenContext = KoaTokenContext>(options: IssuerOrOptions<Ctx>): KoaTokenMiddleware<Ctx> => {
     const issuer = tokenIssuerFor(options, protocol);
     return async function roomkeyIssueTokens(ctx) {
-      const request = { method: ctx.method, headers: ctx.req.headers, stream: ctx.req, ip: ctx.ip, native: ctx };
-      const { status, headers, body } = await issuer.handle({ ...request, parsedBody: ctx.request.body }, protocol);
+      const { status, headers, body } = await issuer.handle(
+        {
+          method: ctx.method,
+          headers: ctx.req.headers,
+          stream: ctx.req,
+          parsedBody: ctx.request.body,
+          // Koa works ctx.ip out on first read (app.proxy): only audit events need it.
+          get ip() {
+            return ctx.ip;
+          },
+          native: ctx,
+        },
+        protocol,
+      );
       ctx.status = status;
       ctx.set({ ...headers });
       ctx.body = body;

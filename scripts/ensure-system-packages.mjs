@@ -8,6 +8,11 @@ const needed = [
     deb: 'python3-jwt',
     present: () => spawnSync('/usr/bin/python3', ['-c', 'import jwt'], { stdio: 'ignore' }).status === 0,
   },
+  {
+    why: 'a real Redis, to test that several issuer instances share one rate-limit budget',
+    deb: 'redis-server',
+    present: () => spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0,
+  },
 ];
 
 const missing = needed.filter((item) => !item.present());

@@ -9,20 +9,26 @@ import express from 'express';
  * Vonage when configured), the Red5 WebRTC SDK's two routes when Red5 Cloud is configured, and
  * JSON problems for everything else.
  */
-export function createApp({ platforms, logger }) {
+/**
+ * `issuer`: platforms (`red5pro`, `red5cloud`, `vonage`/`opentok`) and hardening options
+ * (`requireHttps`, `rateLimit`) for `createTokenIssuer`; `trustProxy`: believe X-Forwarded-*
+ * (only behind your own proxy).
+ */
+export function createApp({ issuer: issuerOptions, trustProxy = false, logger }) {
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', trustProxy);
   app.use(cookieParser());
 
   // One issuer, one configuration, shared by every route.
   const issuer = createTokenIssuer({
     identify: (req) => identifyDemoUser(req.headers.authorization, req.cookies[DEMO_COOKIE]),
     authorize: authorizeDemoUser,
-    ...platforms,
+    ...issuerOptions,
     logger,
   });
   app.all('/tokens', issueTokens(issuer));
-  if (platforms.red5cloud) {
+  if (issuerOptions.red5cloud) {
     app.all('/chat-token', issueRed5ChatToken(issuer));
     app.all('/config-meetings/api/generate-token', issueRed5ConferenceToken(issuer));
   }

@@ -9,9 +9,15 @@ import Koa from 'koa';
  * when configured), the Red5 WebRTC SDK's two routes when Red5 Cloud is configured, and JSON
  * problems for everything else.
  */
-export function createApp({ platforms, logger }) {
+/**
+ * `issuer`: platforms (`red5pro`, `red5cloud`, `vonage`/`opentok`) and hardening options
+ * (`requireHttps`, `rateLimit`) for `createTokenIssuer`; `trustProxy`: believe X-Forwarded-*
+ * (only behind your own proxy).
+ */
+export function createApp({ issuer: issuerOptions, trustProxy = false, logger }) {
   const app = new Koa();
   app.silent = true; // errors are logged below, as JSON, never as a stack on stderr
+  app.proxy = trustProxy;
   app.on('error', (error) => logger?.error({ err: error }, 'unexpected error'));
 
   app.use(async (ctx, next) => {
@@ -27,12 +33,12 @@ export function createApp({ platforms, logger }) {
   const issuer = createTokenIssuer({
     identify: (ctx) => identifyDemoUser(ctx.get('authorization'), ctx.cookies.get(DEMO_COOKIE)),
     authorize: authorizeDemoUser,
-    ...platforms,
+    ...issuerOptions,
     logger,
   });
   const router = new Router();
   router.all('/tokens', issueTokens(issuer));
-  if (platforms.red5cloud) {
+  if (issuerOptions.red5cloud) {
     router.all('/chat-token', issueRed5ChatToken(issuer));
     router.all('/config-meetings/api/generate-token', issueRed5ConferenceToken(issuer));
   }

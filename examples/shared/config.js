@@ -23,7 +23,9 @@ export const DEFAULT_DEV_SECRET_FILE = resolve(
  * RED5PRO_JWT_TTL_MINUTES (the Red5 Pro server's jwtTtlMinutes, default 60); optionally
  * VONAGE_APPLICATION_ID with VONAGE_PRIVATE_KEY (PEM text or a path), or OPENTOK_API_KEY with
  * OPENTOK_API_SECRET for legacy projects; RED5_MASTER_KEY with RED5_MASTER_SECRET for Red5
- * Cloud, and PUBNUB_ORIGIN (host:port) to send its PubNub grants somewhere else.
+ * Cloud, and PUBNUB_ORIGIN (host:port) to send its PubNub grants somewhere else. Hardening:
+ * REQUIRE_HTTPS (on by default when NODE_ENV=production), TRUST_PROXY, RATE_LIMIT_TOKENS and
+ * RATE_LIMIT_FAILURES (`points/seconds`).
  */
 export function loadConfig(env = process.env) {
   const port = integer(env, 'PORT', 3000, 0, 65535);
@@ -54,7 +56,14 @@ export function loadConfig(env = process.env) {
     ...(platforms.red5cloud ? ['conference', 'chat'] : []),
     ...(platforms.vonage || platforms.opentok ? ['vonage'] : []),
   ];
-  return { port, host, production, devSecretFile, platforms, tokens };
+  const requireHttps = flag(env, 'REQUIRE_HTTPS', production);
+  const trustProxy = flag(env, 'TRUST_PROXY', false);
+  const rateLimit = {
+    ...window(env, 'RATE_LIMIT_TOKENS', 'issued'),
+    ...window(env, 'RATE_LIMIT_FAILURES', 'failures'),
+  };
+  const issuerOptions = { ...platforms, requireHttps, ...(Object.keys(rateLimit).length > 0 && { rateLimit }) };
+  return { port, host, production, devSecretFile, platforms, tokens, issuer: issuerOptions, trustProxy };
 }
 
 /**
@@ -129,6 +138,24 @@ function sessionSigner(env) {
     return { opentok: signer(createOpenTokSigner, { apiKey, apiSecret }, variables, 'OPENTOK_*') };
   }
   return {};
+}
+
+function flag(env, name, fallback) {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'true' && raw !== 'false') throw new Error(`${name} must be true or false`);
+  return raw === 'true';
+}
+
+/** `points/seconds`, e.g. `30/60`: at most 30 in any 60 seconds. */
+function window(env, name, option) {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return {};
+  const match = /^(\d{1,6})\/(\d{1,6})$/.exec(raw);
+  if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) {
+    throw new Error(`${name} must be points/seconds, such as 30/60 (at most 30 in any 60 seconds)`);
+  }
+  return { [option]: { points: Number(match[1]), duration: Number(match[2]) } };
 }
 
 function integer(env, name, fallback, min, max) {

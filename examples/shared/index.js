@@ -49,7 +49,7 @@ export function runServer(createApp, framework) {
   let app;
   try {
     config = loadConfig();
-    app = createApp({ platforms: config.platforms, logger: createLogger() });
+    app = createApp({ issuer: config.issuer, trustProxy: config.trustProxy, logger: createLogger() });
   } catch (error) {
     process.stderr.write(`Cannot start the ${framework} example: ${error.message}\n`);
     process.exit(1);

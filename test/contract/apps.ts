@@ -32,6 +32,8 @@ export interface BuiltApp {
 export interface AppSetup {
   /** Mount the framework's own JSON body parser before roomkey (`express.json()` / `@koa/bodyparser`). */
   readonly bodyParser?: boolean;
+  /** Trust the proxy's X-Forwarded-* headers (Express `trust proxy`, Koa `app.proxy`). */
+  readonly trustProxy?: boolean;
 }
 
 export interface Variant {
@@ -55,6 +57,7 @@ function expressVariant(name: 'express4' | 'express5', express: typeof express4)
     build(options, setup = {}) {
       const app = express();
       app.disable('x-powered-by');
+      if (setup.trustProxy) app.set('trust proxy', true);
       if (setup.bodyParser) app.use(express.json());
       app.all('/tokens', issueExpressTokens(options));
       return { target: app, app };
@@ -76,6 +79,7 @@ function koaVariant(name: 'koa2' | 'koa3', Koa: typeof Koa2): Variant {
       const app = new Koa();
       // The framework's own error output (a body parser's 400) is not under test.
       app.silent = true;
+      if (setup.trustProxy) app.proxy = true;
       if (setup.bodyParser) app.use(koaBodyParser());
       const router = new Router();
       router.all('/tokens', issueKoaTokens(options));

@@ -2,6 +2,7 @@ export type { AuditEvent, DeniedEvent, IssuedEvent, Logger } from './audit.js';
 export type { Clock } from './clock.js';
 export { isRoomkeyError, RoomkeyError, type RoomkeyErrorCode } from './errors.js';
 export { type ChatRights, DEFAULT_GRANT, type Grant, type Identity } from './grant.js';
+export type { RateLimiter, RateLimitOptions, RateLimitWindow } from './limits.js';
 export { isValidName, NAME_PATTERN } from './names.js';
 export {
   type AuthorizeContext,
@@ -101,6 +102,6 @@ export {
   type TokenResponse,
 } from './problem.js';
 export { TOKEN_PROTOCOLS, type TokenProtocol } from './protocols.js';
-export { MAX_BODY_BYTES, MAX_TTL_MINUTES, type TokenRequest } from './request.js';
+export { DEFAULT_BODY_TIMEOUT_MS, MAX_BODY_BYTES, MAX_TTL_MINUTES, type TokenRequest } from './request.js';
 export { isRole, ROLES, type Role, roleIncludes } from './roles.js';
 export { generateSecret, MIN_SECRET_BYTES } from './secret.js';

@@ -5,6 +5,7 @@ import { type Clock, resolveClock } from './clock.js';
 import { isRoomkeyError } from './errors.js';
 import type { Grant, Identity } from './grant.js';
 import { DEFAULT_GRANT } from './grant.js';
+import { checkRateLimit, type Limits, type RateLimitOptions } from './limits.js';
 import { hasControlCharacter, NAME_PATTERN } from './names.js';
 import type { AddressField, IssuedToken, PlatformIssueInput, TokenPlatform } from './platform.js';
 import { createOpenTokSigner, type OpenTokSigner, type OpenTokSignerOptions } from './platforms/opentok.js';
@@ -34,6 +35,7 @@ import { HttpProblem, jsonResponse, problemResponse, type TokenResponse } from '
 import { type Protocol, protocolNamed, type TokenProtocol } from './protocols.js';
 import {
   type BodySource,
+  DEFAULT_BODY_TIMEOUT_MS,
   describeIssues,
   MAX_BODY_BYTES,
   readJsonBody,
@@ -84,6 +86,18 @@ export interface TokenIssuerOptions<Native> {
   wwwAuthenticate?: string;
   /** Body size limit in bytes, at most (and by default) 16384. */
   maxBodyBytes?: number;
+  /**
+   * How long reading the request body may take, in milliseconds, before 408 (and the
+   * connection is closed). Default 10000. A body parser that ran before roomkey applies its own.
+   */
+  bodyTimeoutMs?: number;
+  /**
+   * Refuse plain-HTTP requests with 403 (never a redirect). A request counts as HTTPS when the
+   * framework says so: its own TLS, or a proxy it trusts (Express `trust proxy`, Koa `app.proxy`).
+   */
+  requireHttps?: boolean;
+  /** Abuse limits with `rate-limiter-flexible`: tokens per identity, failed attempts per address. */
+  rateLimit?: RateLimitOptions;
   /** Where time comes from: audit events, and signers built here from options. Tests freeze it. */
   clock?: Clock;
 }
@@ -96,6 +110,8 @@ export interface IncomingTokenRequest<Native> extends BodySource {
    * when an audit event is built, so an adapter may make it a getter.
    */
   readonly ip?: string | undefined;
+  /** True when the framework says the request came over HTTPS (honouring its proxy settings). */
+  readonly secure?: boolean | undefined;
   readonly native: Native;
 }
 
@@ -146,11 +162,18 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
       const protocol = protocolNamed(protocolName);
       const requestId = randomUUID();
       let userId: string | undefined;
+      /** Set once the request is an attempt whose 401 or 403 counts against the client address. */
+      let attempt = false;
       try {
         if (request.method !== 'POST') {
           throw new HttpProblem('method_not_allowed', 'Request tokens with POST.', { allow: 'POST' });
         }
-        const parsed = protocol.parse(await readJsonBody(request, config.maxBodyBytes));
+        if (config.requireHttps && request.secure !== true) {
+          throw new HttpProblem('forbidden', 'Request tokens over HTTPS.');
+        }
+        await config.limits?.checkAddress(request.ip);
+        attempt = true;
+        const parsed = protocol.parse(await readJsonBody(request, config.maxBodyBytes, config.bodyTimeoutMs));
         const tokenRequest = parsed.request;
         const platforms = platformsFor(protocol, tokenRequest, config.platforms);
 
@@ -208,6 +231,7 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
               platform.maxTtlSeconds,
             ),
           });
+        await config.limits?.spendTokens(identity.id, platforms.length);
         // One platform is the common case: no Promise.all for it (the hot path, see bench/).
         const [first, ...rest] = platforms as [TokenPlatform, ...TokenPlatform[]];
         const issued = rest.length === 0 ? [await issue(first)] : await Promise.all(platforms.map(issue));
@@ -241,7 +265,19 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
         const body: TokenResponseBody = { identity: identity.id, role, tokens };
         return jsonResponse(200, protocol.success(body));
       } catch (error) {
-        if (error instanceof HttpProblem) return deny(error, protocol, requestId, request.ip, userId, config);
+        if (error instanceof HttpProblem) {
+          if (attempt && (error.status === 401 || error.status === 403) && config.limits !== undefined) {
+            try {
+              await config.limits.recordFailure(request.ip);
+            } catch (failure) {
+              config.logger?.error(
+                { event: 'roomkey.error', requestId, err: failure },
+                `roomkey: ${(failure as Error).message}`,
+              );
+            }
+          }
+          return deny(error, protocol, requestId, request.ip, userId, config);
+        }
         config.logger?.error(
           { event: 'roomkey.error', requestId, err: error instanceof AppCallbackError ? error.cause : error },
           error instanceof Error ? `roomkey: ${error.message}` : 'roomkey: unexpected failure',
@@ -299,6 +335,9 @@ interface CheckedOptions<Native> {
   platforms: readonly TokenPlatform[];
   wwwAuthenticate: string;
   maxBodyBytes: number;
+  bodyTimeoutMs: number;
+  requireHttps: boolean;
+  limits: Limits | undefined;
   clock: Clock;
 }
 
@@ -329,6 +368,12 @@ function checkOptions<Native>(options: TokenIssuerOptions<Native>): CheckedOptio
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 64 || maxBodyBytes > MAX_BODY_BYTES) {
     throw new TypeError(`maxBodyBytes must be a whole number from 64 to ${MAX_BODY_BYTES}`);
   }
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? DEFAULT_BODY_TIMEOUT_MS;
+  if (!Number.isInteger(bodyTimeoutMs) || bodyTimeoutMs < 1 || bodyTimeoutMs > 300_000) {
+    throw new TypeError('bodyTimeoutMs must be a whole number of milliseconds from 1 to 300000');
+  }
+  const requireHttps = options.requireHttps ?? false;
+  if (typeof requireHttps !== 'boolean') throw new TypeError('requireHttps must be true or false');
   const wwwAuthenticate = options.wwwAuthenticate ?? 'Bearer realm="roomkey"';
   if (typeof wwwAuthenticate !== 'string' || wwwAuthenticate.length === 0 || hasControlCharacter(wwwAuthenticate)) {
     throw new TypeError('wwwAuthenticate must be a non-empty header value such as Bearer realm="app"');
@@ -342,6 +387,9 @@ function checkOptions<Native>(options: TokenIssuerOptions<Native>): CheckedOptio
     platforms,
     wwwAuthenticate,
     maxBodyBytes,
+    bodyTimeoutMs,
+    requireHttps,
+    limits: checkRateLimit(options.rateLimit),
     clock,
   };
 }

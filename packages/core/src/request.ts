@@ -11,6 +11,9 @@ import { ROLES, type Role } from './roles.js';
 /** The largest request body roomkey reads (DESIGN.md: at most 16 KiB). */
 export const MAX_BODY_BYTES = 16 * 1024;
 
+/** How long reading a request body may take before 408, in milliseconds. */
+export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
+
 /** Longest lifetime a request may ask for: 30 days, Vonage's cap and more than any other. */
 export const MAX_TTL_MINUTES = 30 * 24 * 60;
 
@@ -114,13 +117,17 @@ export interface BodySource {
  * Reads the JSON body: `application/json` in UTF-8 only (415), at most `limit` bytes (413),
  * valid JSON (400). Reuses a body an earlier middleware parsed when the stream is consumed.
  */
-export async function readJsonBody(source: BodySource, limit = MAX_BODY_BYTES): Promise<unknown> {
+export async function readJsonBody(
+  source: BodySource,
+  limit = MAX_BODY_BYTES,
+  timeoutMs = DEFAULT_BODY_TIMEOUT_MS,
+): Promise<unknown> {
   checkContentType(header(source.headers, 'content-type'));
   const declared = header(source.headers, 'content-length');
   if (declared !== undefined && Number(declared) > limit) throw tooLarge(limit);
 
   const { stream, parsedBody } = source;
-  if (!isConsumed(stream)) return parseJson(await readStream(stream, limit, declared));
+  if (!isConsumed(stream)) return parseJson(await readStream(stream, limit, declared, timeoutMs));
   if (typeof parsedBody === 'string' || Buffer.isBuffer(parsedBody)) return parseJson(parsedBody.toString());
   if (parsedBody === undefined) {
     throw new Error(
@@ -165,11 +172,28 @@ function tooLarge(limit: number): HttpProblem {
   return new HttpProblem('payload_too_large', `The request body is larger than ${limit} bytes.`);
 }
 
-async function readStream(stream: Readable, limit: number, length: string | undefined): Promise<string> {
+async function readStream(
+  stream: Readable,
+  limit: number,
+  length: string | undefined,
+  timeoutMs: number,
+): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  // A body that never finishes is answered 408 with `Connection: close`: closing the
+  // connection ends the stream, and raw-body then lets go of it.
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(
+        new HttpProblem('request_timeout', `The request body did not arrive within ${timeoutMs} ms.`, {
+          connection: 'close',
+        }),
+      );
+    }, timeoutMs);
+  });
   try {
     // Bytes, decoded here: Node's own UTF-8 decoder is faster than raw-body's iconv-lite path
     // and, like it, replaces invalid sequences and drops a byte order mark.
-    const bytes = await getRawBody(stream, { limit, ...(length !== undefined && { length }) });
+    const bytes = await Promise.race([getRawBody(stream, { limit, ...(length !== undefined && { length }) }), timeout]);
     const hasBom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
     return bytes.toString('utf8', hasBom ? 3 : 0);
   } catch (error) {
@@ -180,6 +204,8 @@ async function readStream(stream: Readable, limit: number, length: string | unde
       throw new HttpProblem('invalid_request', 'The request body does not match its Content-Length.');
     }
     throw error;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

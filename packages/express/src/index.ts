@@ -7,6 +7,8 @@ export interface ExpressTokenRequest extends IncomingMessage {
   body?: unknown;
   /** Express's client address, which honours the app's `trust proxy` setting. */
   ip?: string | undefined;
+  /** Express's HTTPS flag, which honours the app's `trust proxy` setting. */
+  secure?: boolean | undefined;
 }
 
 export type IssueTokensOptions<Req extends ExpressTokenRequest = ExpressTokenRequest> = TokenIssuerOptions<Req>;
@@ -35,9 +37,12 @@ function route(protocol: TokenProtocol) {
             headers: req.headers,
             stream: req,
             parsedBody: req.body,
-            // Express works req.ip out on every read (trust proxy): only audit events need it.
+            // Express works these out on every read (trust proxy): read only when needed.
             get ip() {
               return req.ip;
+            },
+            get secure() {
+              return req.secure;
             },
             native: req,
           },

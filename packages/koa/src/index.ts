@@ -9,6 +9,8 @@ export interface KoaTokenContext {
   readonly method: string;
   /** Koa's client address, which honours `app.proxy`. */
   readonly ip: string;
+  /** Koa's HTTPS flag, which honours `app.proxy`. */
+  readonly secure: boolean;
   status: number;
   body: unknown;
   set(fields: Record<string, string>): void;
@@ -34,9 +36,12 @@ function route(protocol: TokenProtocol) {
           headers: ctx.req.headers,
           stream: ctx.req,
           parsedBody: ctx.request.body,
-          // Koa works ctx.ip out on first read (app.proxy): only audit events need it.
+          // Koa works these out from headers (app.proxy): read only when needed.
           get ip() {
             return ctx.ip;
+          },
+          get secure() {
+            return ctx.secure;
           },
           native: ctx,
         },

@@ -1,0 +1,334 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { type AddressInfo, connect, createServer as createNetServer } from 'node:net';
+import type { DeniedEvent, TokenPlatform } from '@roomkey/core';
+import { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { generate } from 'selfsigned';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ContractOptions, createApp, MODES, type Mode, VARIANTS, type Variant } from './apps.js';
+import { frozenClock } from './support/clock.js';
+import { type Agent, expectProblem, expectTokenResponse, postJson } from './support/http.js';
+import { bearer } from './support/identity.js';
+import { captureLogger } from './support/logger.js';
+import { baseOptions } from './support/options.js';
+
+const ROOM = 'room-hardening';
+const clock = frozenClock();
+
+function agentFor(mode: Pick<Mode, 'variant' | 'bodyParser'>, overrides: Partial<ContractOptions>, trustProxy = false) {
+  const options = baseOptions(mode.variant, clock, overrides);
+  return request(createApp(mode.variant, options, { bodyParser: mode.bodyParser, trustProxy }).target);
+}
+
+const from = (test: ReturnType<typeof postJson>, address: string) => test.set('x-forwarded-for', address);
+
+describe.each(MODES)('requireHttps through $label', (mode) => {
+  it('refuses plain HTTP with a 403 problem, never a redirect, and audits it', async () => {
+    const denied: DeniedEvent[] = [];
+    const agent = agentFor(mode, { requireHttps: true, onDenied: (event) => void denied.push(event) });
+    const res = await postJson(agent, { room: ROOM });
+    const problem = expectProblem(res, 403, 'forbidden');
+    expect(problem.detail).toMatch(/HTTPS/);
+    expect(res.headers.location).toBeUndefined();
+    expect(denied).toEqual([expect.objectContaining({ status: 403, code: 'forbidden' })]);
+  });
+
+  it('accepts HTTPS as reported by a trusted proxy, and only a trusted one', async () => {
+    const trusted = agentFor(mode, { requireHttps: true }, true);
+    expectTokenResponse(await postJson(trusted, { room: ROOM }).set('x-forwarded-proto', 'https'));
+    expectProblem(await postJson(trusted, { room: ROOM }).set('x-forwarded-proto', 'http'), 403, 'forbidden');
+    const untrusted = agentFor(mode, { requireHttps: true }, false);
+    expectProblem(await postJson(untrusted, { room: ROOM }).set('x-forwarded-proto', 'https'), 403, 'forbidden');
+  });
+});
+
+describe.each(VARIANTS)('requireHttps over real TLS through $name', (variant) => {
+  let server: Server;
+  let cert: string;
+  beforeAll(async () => {
+    const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
+      keyType: 'ec',
+      notAfterDate: new Date(Date.now() + 86_400_000),
+    });
+    cert = pems.cert;
+    const { target } = createApp(variant, baseOptions(variant, clock, { requireHttps: true }));
+    server = createHttpsServer({ key: pems.private, cert }, target as Parameters<typeof createHttpsServer>[1]);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('issues tokens to a request that arrived over TLS', async () => {
+    const { port } = server.address() as AddressInfo;
+    const res = await postJson(request(`https://localhost:${port}`) as unknown as Agent, { room: ROOM }).ca(cert);
+    expectTokenResponse(res);
+  });
+});
+
+describe('requireHttps option', () => {
+  it('must be true or false', () => {
+    const variant = VARIANTS[0] as Variant;
+    expect(() => variant.issueTokens(baseOptions(variant, clock, { requireHttps: 'yes' as never }))).toThrow(
+      /requireHttps must be true or false/,
+    );
+  });
+});
+
+/** A raw HTTP/1.1 client for bodies that never finish. */
+function openRequest(port: number, head: string) {
+  const socket = connect(port, '127.0.0.1');
+  let received = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk) => {
+    received += chunk;
+  });
+  const closed = once(socket, 'close');
+  socket.write(head);
+  return { socket, closed, received: () => received };
+}
+
+const headers = (extra: string) =>
+  `POST /tokens HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nAuthorization: ${bearer('carol')}\r\n${extra}\r\n`;
+
+describe.each(VARIANTS)('slow and abandoned bodies through $name', (variant) => {
+  let server: Server;
+  let port: number;
+  const denied: DeniedEvent[] = [];
+  beforeAll(async () => {
+    const options = baseOptions(variant, clock, { bodyTimeoutMs: 300, onDenied: (event) => void denied.push(event) });
+    server = createHttpServer(createApp(variant, options).target as Parameters<typeof createHttpServer>[1]);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('answers a body that stops arriving with 408 and closes the connection', async () => {
+    const client = openRequest(port, `${headers('Content-Length: 40\r\n')}{"room":`);
+    await client.closed;
+    const [head = '', body = ''] = client.received().split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 408 /);
+    expect(head).toMatch(/\r\nconnection: close/i);
+    expect(head).toMatch(/\r\ncontent-type: application\/problem\+json/i);
+    expect(JSON.parse(body)).toMatchObject({ status: 408, code: 'request_timeout' });
+  });
+
+  it('answers a chunked body that trickles on forever with 408', async () => {
+    const client = openRequest(port, `${headers('Transfer-Encoding: chunked\r\n')}1\r\n \r\n`);
+    const drip = setInterval(() => client.socket.writable && client.socket.write('1\r\n \r\n'), 50);
+    try {
+      await client.closed;
+    } finally {
+      clearInterval(drip);
+    }
+    expect(client.received()).toMatch(/^HTTP\/1\.1 408 /);
+    expect(client.received()).toContain('"code":"request_timeout"');
+  });
+
+  it('lets go of a client that disconnects mid-body, and keeps serving', async () => {
+    const timersBefore = process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const seen = denied.length;
+    const client = openRequest(port, `${headers('Content-Length: 40\r\n')}{"room":`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    client.socket.destroy();
+    await client.closed;
+    await expect.poll(() => denied.length, { timeout: 2000 }).toBeGreaterThan(seen);
+    expect(denied.at(-1)).toMatchObject({ status: 400, code: 'invalid_request' });
+    // The body timer went with the request: nothing fires later, no connection is left open.
+    await expect
+      .poll(() => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length, { timeout: 2000 })
+      .toBeLessThanOrEqual(timersBefore);
+    await expect.poll(() => new Promise((resolve) => server.getConnections((_, count) => resolve(count)))).toBe(0);
+    const count = denied.length;
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(denied.length).toBe(count);
+    expectTokenResponse(await postJson(request(server), { room: ROOM }));
+  });
+});
+
+describe('bodyTimeoutMs option', () => {
+  it.each([0, -1, 1.5, 300_001, '10'])('refuses %s', (value) => {
+    const variant = VARIANTS[0] as Variant;
+    expect(() => variant.issueTokens(baseOptions(variant, clock, { bodyTimeoutMs: value as never }))).toThrow(
+      /bodyTimeoutMs must be a whole number/,
+    );
+  });
+});
+
+/** A second platform, addressed by `channel`, so that one request can ask for two tokens. */
+const chatPlatform: TokenPlatform = {
+  tokenName: 'chat',
+  addressedBy: 'channel',
+  maxTtlSeconds: 3600,
+  async issue(input) {
+    return { token: `chat-${input.identity.id}`, expiresAt: new Date(clock.now() + input.ttlSeconds * 1000) };
+  },
+};
+
+function expectRateLimited(res: Parameters<typeof expectProblem>[0], maxSeconds: number) {
+  expectProblem(res, 429, 'rate_limited');
+  const retryAfter = Number(res.headers['retry-after']);
+  expect(Number.isInteger(retryAfter)).toBe(true);
+  expect(retryAfter).toBeGreaterThanOrEqual(1);
+  expect(retryAfter).toBeLessThanOrEqual(maxSeconds);
+}
+
+describe.each(MODES)('rate limits (in memory) through $label', (mode) => {
+  it('limits tokens per identity: 429 with Retry-After, audited, other users unaffected', async () => {
+    const denied: DeniedEvent[] = [];
+    const agent = agentFor(mode, {
+      rateLimit: { issued: { points: 3, duration: 60 } },
+      platforms: [chatPlatform],
+      onDenied: (event) => void denied.push(event),
+    });
+    expectTokenResponse(await postJson(agent, { room: ROOM }));
+    // Two tokens in one request count two.
+    expect((await postJson(agent, { room: ROOM, channel: 'lobby' })).status).toBe(200);
+    expectRateLimited(await postJson(agent, { room: ROOM }), 60);
+    expect(denied).toEqual([expect.objectContaining({ status: 429, code: 'rate_limited', userId: 'carol' })]);
+    expectTokenResponse(await postJson(agent, { room: ROOM }, 'dave'));
+  });
+
+  it('limits failed attempts (401, 403) per client address; other addresses and 400s are not counted', async () => {
+    const agent = agentFor(mode, { rateLimit: { failures: { points: 3, duration: 60 } } }, true);
+    const attacker = '203.0.113.7';
+    // A 400 is a malformed request, not an attempt on anyone's account.
+    for (let index = 0; index < 4; index++) {
+      expectProblem(await from(postJson(agent, { room: 'not a room' }), attacker), 400, 'invalid_request');
+    }
+    expectProblem(await from(postJson(agent, { room: ROOM }, null), attacker), 401, 'unauthenticated');
+    expectProblem(await from(postJson(agent, { room: ROOM, role: 'moderator' }), attacker), 403, 'forbidden');
+    expectProblem(await from(postJson(agent, { room: ROOM }, null), attacker), 401, 'unauthenticated');
+    // Spent: even a valid request from that address waits, without reaching identify.
+    expectRateLimited(await from(postJson(agent, { room: ROOM }), attacker), 60);
+    expectTokenResponse(await from(postJson(agent, { room: ROOM }), '203.0.113.8'));
+  });
+
+  it('takes a rate-limiter-flexible limiter as it is', async () => {
+    const limiter = new RateLimiterMemory({ points: 1, duration: 30, keyPrefix: `test-${mode.label}` });
+    const agent = agentFor(mode, { rateLimit: { issued: limiter } });
+    expectTokenResponse(await postJson(agent, { room: ROOM }, 'erin'));
+    expectRateLimited(await postJson(agent, { room: ROOM }, 'erin'), 30);
+    expect((await limiter.get('erin'))?.consumedPoints).toBe(2);
+  });
+});
+
+describe('rateLimit option', () => {
+  const variant = VARIANTS[0] as Variant;
+  it.each([
+    ['not an object', 5, /rateLimit must be an object/],
+    ['empty', {}, /rateLimit needs issued, failures or both/],
+    ['zero points', { issued: { points: 0, duration: 60 } }, /rateLimit.issued: points and duration/],
+    ['fractional duration', { failures: { points: 5, duration: 0.5 } }, /rateLimit.failures: points and duration/],
+    ['bad blockDuration', { failures: { points: 5, duration: 60, blockDuration: -1 } }, /blockDuration/],
+    ['not a limiter', { issued: 'redis://localhost' }, /rateLimit.issued must be a rate-limiter-flexible limiter/],
+  ])('refuses %s at start-up', (_name, rateLimit, message) => {
+    expect(() => variant.issueTokens(baseOptions(variant, clock, { rateLimit: rateLimit as never }))).toThrow(message);
+  });
+});
+
+/** A free loopback port for redis-server. */
+async function freePort(): Promise<number> {
+  const server = createNetServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Resolves once something accepts connections on the port; rejects if the process exits first. */
+async function listening(port: number, child: ChildProcess): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
+    const accepted = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (accepted) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('redis-server did not start listening within 5 s');
+}
+
+describe('rate limits shared by two instances through Redis', () => {
+  let redisServer: ChildProcess;
+  let port: number;
+  const clients: Redis[] = [];
+  const express = VARIANTS.find((variant) => variant.name === 'express5') as Variant;
+  const koa = VARIANTS.find((variant) => variant.name === 'koa3') as Variant;
+
+  beforeAll(async () => {
+    port = await freePort();
+    // No persistence: a scratch server on 127.0.0.1 that dies with the test.
+    redisServer = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    await listening(port, redisServer);
+    const probe = new Redis({ port, host: '127.0.0.1' });
+    clients.push(probe);
+    expect(await probe.ping()).toBe('PONG');
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.quit().catch(() => client.disconnect())));
+    redisServer.kill('SIGTERM');
+    if (redisServer.exitCode === null) await once(redisServer, 'exit');
+  });
+
+  /** One app instance: its own Redis connection and limiter objects, the shared store. */
+  function instance(variant: Variant, keyPrefix: string, window: { issued?: number; failures?: number }) {
+    const client = new Redis({ port, host: '127.0.0.1' });
+    clients.push(client);
+    const limiter = (name: string, points: number) =>
+      new RateLimiterRedis({ storeClient: client, keyPrefix: `${keyPrefix}-${name}`, points, duration: 60 });
+    const rateLimit = {
+      ...(window.issued !== undefined && { issued: limiter('issued', window.issued) }),
+      ...(window.failures !== undefined && { failures: limiter('failures', window.failures) }),
+    };
+    return agentFor({ variant, bodyParser: false }, { rateLimit }, true);
+  }
+
+  it('two instances (Express and Koa) spend one budget of tokens per identity', async () => {
+    const prefix = `issued-${Date.now()}`;
+    const [a, b] = [instance(express, prefix, { issued: 3 }), instance(koa, prefix, { issued: 3 })];
+    expectTokenResponse(await postJson(a, { room: ROOM }));
+    expectTokenResponse(await postJson(b, { room: ROOM }));
+    expectTokenResponse(await postJson(a, { room: ROOM }));
+    expectRateLimited(await postJson(b, { room: ROOM }), 60);
+    expectRateLimited(await postJson(a, { room: ROOM }), 60);
+    expectTokenResponse(await postJson(b, { room: ROOM }, 'dave'));
+  });
+
+  it('two instances share the failed-attempt budget of an address', async () => {
+    const prefix = `failures-${Date.now()}`;
+    const [a, b] = [instance(express, prefix, { failures: 2 }), instance(koa, prefix, { failures: 2 })];
+    const attacker = '198.51.100.9';
+    expectProblem(await from(postJson(a, { room: ROOM }, null), attacker), 401, 'unauthenticated');
+    expectProblem(await from(postJson(b, { room: ROOM }, null), attacker), 401, 'unauthenticated');
+    expectRateLimited(await from(postJson(a, { room: ROOM }), attacker), 60);
+    expectRateLimited(await from(postJson(b, { room: ROOM }), attacker), 60);
+  });
+
+  it('answers 500, logged and with no token, when the limiter store is unreachable', async () => {
+    const deadPort = await freePort();
+    const client = new Redis({ port: deadPort, host: '127.0.0.1', enableOfflineQueue: false, lazyConnect: true });
+    client.on('error', () => undefined); // the refused connection is the point of this test
+    clients.push(client);
+    const captured = captureLogger();
+    const rateLimit = { issued: new RateLimiterRedis({ storeClient: client, points: 5, duration: 60 }) };
+    const agent = agentFor({ variant: express, bodyParser: false }, { rateLimit, logger: captured.logger });
+    expectProblem(await postJson(agent, { room: ROOM }), 500, 'internal_error');
+    expect(captured.text()).toContain('the rate limiter failed');
+  });
+});

@@ -373,6 +373,22 @@ describe('Red5 Pro signer: token identity', () => {
     expect(new Set(tokens.map(({ token }) => token)).size).toBe(100);
   });
 
+  it('draws each jti from fresh randomness: version 4, every hex digit varies, across batches', async () => {
+    const signer = makeSigner();
+    const ids: string[] = [];
+    // Several times the 64 ids the signer formats at once, so batch boundaries are crossed.
+    for (let i = 0; i < 500; i++) ids.push((await signer.sign({ subject: 'alice' })).claims.jti);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // The 30 random hex digits (all but the version digit and the variant digit) each take
+    // many values: a counter, a repeated batch or a constant position would not.
+    const digits = ids.map((id) => id.replaceAll('-', ''));
+    for (const position of [0, 7, 8, 13, 17, 20, 31]) {
+      expect(new Set(digits.map((hex) => hex[position])).size).toBeGreaterThanOrEqual(12);
+    }
+    expect(new Set(digits.map((hex) => hex[16])).size).toBe(4);
+  });
+
   it('returns claims equal to what the token carries', async () => {
     const signed = await makeSigner({ issuer: 'roomkey' }).sign({ subject: 'alice', rooms: ['r1'], ttlSeconds: 120 });
     expect(decodeJwt(signed.token)).toEqual({ ...signed.claims });

@@ -1,9 +1,17 @@
 import { IncomingMessage } from 'node:http';
 import { bodyParser as koaBodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import type { TokenIssuerOptions } from '@roomkey/core';
-import { issueTokens as issueExpressTokens } from '@roomkey/express';
-import { issueTokens as issueKoaTokens } from '@roomkey/koa';
+import { createTokenIssuer, type TokenIssuerOptions } from '@roomkey/core';
+import {
+  issueRed5ChatToken as expressChatRoute,
+  issueRed5ConferenceToken as expressConferenceRoute,
+  issueTokens as issueExpressTokens,
+} from '@roomkey/express';
+import {
+  issueTokens as issueKoaTokens,
+  issueRed5ChatToken as koaChatRoute,
+  issueRed5ConferenceToken as koaConferenceRoute,
+} from '@roomkey/koa';
 import type { Request as ExpressRequest } from 'express';
 import express4 from 'express4';
 import express5 from 'express5';
@@ -34,7 +42,16 @@ export interface AppSetup {
   readonly bodyParser?: boolean;
   /** Trust the proxy's X-Forwarded-* headers (Express `trust proxy`, Koa `app.proxy`). */
   readonly trustProxy?: boolean;
+  /**
+   * Also mount the Red5 WebRTC SDK's routes, `/chat-token` and
+   * `/config-meetings/api/generate-token`, on one issuer shared with `/tokens`
+   * (the options need `red5cloud`).
+   */
+  readonly sdkRoutes?: boolean;
 }
+
+/** The paths {@link AppSetup.sdkRoutes} mounts. */
+export const SDK_ROUTES = { chat: '/chat-token', conference: '/config-meetings/api/generate-token' } as const;
 
 export interface Variant {
   readonly name: VariantName;
@@ -59,7 +76,12 @@ function expressVariant(name: 'express4' | 'express5', express: typeof express4)
       app.disable('x-powered-by');
       if (setup.trustProxy) app.set('trust proxy', true);
       if (setup.bodyParser) app.use(express.json());
-      app.all('/tokens', issueExpressTokens(options));
+      const issuer = setup.sdkRoutes ? createTokenIssuer(options) : options;
+      app.all('/tokens', issueExpressTokens(issuer));
+      if (setup.sdkRoutes) {
+        app.all(SDK_ROUTES.chat, expressChatRoute(issuer));
+        app.all(SDK_ROUTES.conference, expressConferenceRoute(issuer));
+      }
       return { target: app, app };
     },
     isNative(native, app) {
@@ -82,7 +104,12 @@ function koaVariant(name: 'koa2' | 'koa3', Koa: typeof Koa2): Variant {
       if (setup.trustProxy) app.proxy = true;
       if (setup.bodyParser) app.use(koaBodyParser());
       const router = new Router();
-      router.all('/tokens', issueKoaTokens(options));
+      const issuer = setup.sdkRoutes ? createTokenIssuer(options) : options;
+      router.all('/tokens', issueKoaTokens(issuer));
+      if (setup.sdkRoutes) {
+        router.all(SDK_ROUTES.chat, koaChatRoute(issuer));
+        router.all(SDK_ROUTES.conference, koaConferenceRoute(issuer));
+      }
       app.use(router.routes());
       return { target: app.callback(), app };
     },

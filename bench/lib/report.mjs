@@ -83,8 +83,32 @@ function memorySection(section) {
   ];
 }
 
+function rs256Section(section, rounds) {
+  const [throughputText, ...rest] = throughputSection(section, rounds);
+  return [
+    `${throughputText} Contenders marked "in flight" keep that many tokens pending at once, as a busy server ` +
+      `does; \`openssl speed -elapsed rsa2048\` (${section.openssl.version}, one core, wall-clock) ran before and ` +
+      `after them: ${section.openssl.samples.map(format.rate).join(' and ')} signs/s, ` +
+      `${format.rate(section.openssl.signsPerSecond)} used below.`,
+    ...rest,
+    `Event-loop delay (\`monitorEventLoopDelay\`, 1 ms resolution) while ${section.loopInFlight} tokens are ` +
+      'always in flight (each finished token starts the next):',
+    table(
+      ['while', 'tokens/s', 'p50 delay', 'p99 delay', 'max delay'],
+      section.loop.map((l) => [
+        l.name,
+        l.tokensPerSecond === 0 ? '—' : format.rate(l.tokensPerSecond),
+        format.ms(l.p50Ms),
+        format.ms(l.p99Ms),
+        format.ms(l.maxMs),
+      ]),
+    ),
+  ];
+}
+
 function sectionBody(section, settings) {
   if (section.pending) return [`${section.pending}.`];
+  if (section.kind === 'rs256') return rs256Section(section, settings.throughput.rounds);
   if (section.kind === 'http') return httpSection(section, settings.http);
   if (section.kind === 'memory') return memorySection(section);
   return throughputSection(section, settings.throughput.rounds);

@@ -81,6 +81,7 @@ export {
 } from './platforms/red5pro-verify.js';
 export {
   createVonageVideoSigner,
+  defaultRsaConcurrency,
   type SessionTokenSigner,
   VONAGE_DEFAULT_TTL_SECONDS,
   VONAGE_MAX_DATA_LENGTH,

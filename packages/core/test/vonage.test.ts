@@ -1,10 +1,12 @@
+import { createHook } from 'node:async_hooks';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { Auth } from '@vonage/auth';
 import { verifySignature } from '@vonage/jwt';
 import { Video } from '@vonage/video';
-import { decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
+import { decodeJwt, decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createVonageVideoSigner, RoomkeyError, VONAGE_ROLE_MAP } from '../src/index.js';
+import { createVonageVideoSigner, defaultRsaConcurrency, RoomkeyError, VONAGE_ROLE_MAP } from '../src/index.js';
 import { frozenClock, UUID } from './support/fixtures.js';
 import { APPLICATION_ID, rsaKeys, sessionIdFor } from './support/vonage.js';
 
@@ -208,5 +210,96 @@ describe('Vonage Video signer: configuration checked at creation', () => {
     expect(error).toBeInstanceOf(RoomkeyError);
     const body = keys.pkcs8.split('\n')[1] as string;
     expect(`${(error as Error).message}${(error as Error).stack}`).not.toContain(body);
+  });
+});
+
+describe('Vonage Video signer: RSA work on the thread pool, a few jobs at a time', () => {
+  /** Counts Node's own RSA signing jobs (`SIGNREQUEST`) between dispatch and callback. */
+  function watchSignJobs() {
+    const open = new Set<number>();
+    const seen = { dispatched: 0, most: 0 };
+    const hook = createHook({
+      init(id, type) {
+        if (type !== 'SIGNREQUEST') return;
+        open.add(id);
+        seen.dispatched++;
+        seen.most = Math.max(seen.most, open.size);
+      },
+      after(id) {
+        open.delete(id);
+      },
+    }).enable();
+    return { seen, stop: () => hook.disable() };
+  }
+
+  async function signMany(options: { concurrency?: number }, count: number) {
+    const limited = createVonageVideoSigner({ applicationId: APPLICATION_ID, privateKey: keys.pkcs8, ...options });
+    const watch = watchSignJobs();
+    try {
+      const tokens = await Promise.all(
+        Array.from({ length: count }, (_, index) =>
+          limited.sign({ sessionId, role: 'publisher', data: `n=${index}` }).then(({ token }) => token),
+        ),
+      );
+      return { tokens, ...watch.seen };
+    } finally {
+      watch.stop();
+    }
+  }
+
+  it.each([1, 3])(
+    'keeps at most %i signatures on the pool however many tokens are asked for at once',
+    async (limit) => {
+      const { tokens, dispatched, most } = await signMany({ concurrency: limit }, 24);
+      expect(dispatched).toBe(24);
+      expect(most).toBe(limit);
+      // Every caller still gets its own, valid token.
+      const key = await importSPKI(keys.publicPem, 'RS256');
+      const data = await Promise.all(
+        tokens.map(async (token) => (await jwtVerify(token, key, { algorithms: ['RS256'] })).payload.connection_data),
+      );
+      expect(data).toEqual(Array.from({ length: 24 }, (_, index) => `n=${index}`));
+    },
+  );
+
+  it('by default runs no more at once than the cores, leaving a pool thread free', async () => {
+    const expected = Math.max(1, Math.min(availableParallelism(), 3));
+    expect(defaultRsaConcurrency()).toBe(expected);
+    const { most } = await signMany({}, 16);
+    expect(most).toBe(expected);
+  });
+
+  it('reads the pool size from UV_THREADPOOL_SIZE', () => {
+    vi.stubEnv('UV_THREADPOOL_SIZE', '1');
+    try {
+      expect(defaultRsaConcurrency()).toBe(1);
+      vi.stubEnv('UV_THREADPOOL_SIZE', '64');
+      expect(defaultRsaConcurrency()).toBe(availableParallelism());
+      vi.stubEnv('UV_THREADPOOL_SIZE', 'many');
+      expect(defaultRsaConcurrency()).toBe(Math.max(1, Math.min(availableParallelism(), 3)));
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it.each([0, -1, 1.5, Number.NaN, '2'])('refuses concurrency %p at creation', (concurrency) => {
+    expect(() =>
+      createVonageVideoSigner({
+        applicationId: APPLICATION_ID,
+        privateKey: keys.pkcs8,
+        concurrency: concurrency as number,
+      }),
+    ).toThrow(/concurrency must be a positive integer/);
+  });
+
+  it('a failed signature does not hold its place: the next tokens are still signed', async () => {
+    const limited = createVonageVideoSigner({ applicationId: APPLICATION_ID, privateKey: keys.pkcs8, concurrency: 1 });
+    const results = await Promise.allSettled([
+      limited.sign({ sessionId, role: 'nobody' as never }),
+      limited.sign({ sessionId: 'not a session', role: 'publisher' }),
+      limited.sign({ sessionId, role: 'subscriber' }),
+      limited.sign({ sessionId, role: 'moderator' }),
+    ]);
+    expect(results.map(({ status }) => status)).toEqual(['rejected', 'rejected', 'fulfilled', 'fulfilled']);
   });
 });

@@ -210,6 +210,9 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
           }
           // Exactly what was asked, now known to lie within the grant.
           grant = { ...grant, chat: parsed.chat };
+        } else if (grant.chat !== undefined && !grant.chat.read && !grant.chat.write && usesPubNub(platforms)) {
+          // Chat and conference tokens carry PubNub rights: a grant that gives none refuses them.
+          throw new HttpProblem('forbidden', 'Your grant allows no chat rights, which this token needs.');
         }
 
         // The least of what the request asks and the grant allows; each platform then applies
@@ -566,6 +569,11 @@ function checkGrant(grant: unknown): Grant {
 }
 
 /** Step 4: the request must lie within the grant; returns the role to issue. */
+/** Whether any of these tokens holds a PubNub grant (Red5 Cloud chat and conference). */
+function usesPubNub(platforms: readonly TokenPlatform[]): boolean {
+  return platforms.some(({ tokenName }) => tokenName === 'chat' || tokenName === 'conference');
+}
+
 function checkRequestAgainstGrant(request: TokenRequest, grant: Grant): Role {
   const role = request.role ?? grant.role;
   if (!roleIncludes(grant.role, role)) {

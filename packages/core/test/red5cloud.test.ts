@@ -29,6 +29,7 @@ import {
 } from './support/fixtures.js';
 import { closedPortOrigin, type PubNubStandIn, startPubNubStandIn } from './support/pubnub-stand-in.js';
 import {
+  CONFERENCE_CLAIMS,
   credentialFields,
   makeCredentials,
   makeMasterKey,
@@ -268,16 +269,7 @@ describe('conference tokens', () => {
     expect(jwt.verify(token, credentials.conferenceSecret, { algorithms: ['HS256'], clockTimestamp: NOW_S })).toEqual(
       expected,
     );
-    expect(Object.keys(payloadOf(token))).toEqual([
-      'uid',
-      'roomId',
-      'role',
-      'pubnubSubscribeKey',
-      'pubnubPublishKey',
-      'pubnubToken',
-      'iat',
-      'exp',
-    ]);
+    expect(Object.keys(payloadOf(token))).toEqual(CONFERENCE_CLAIMS);
   });
 
   it('are byte for byte the token Red5’s package signs (jsonwebtoken over the same payload)', async () => {
@@ -289,6 +281,21 @@ describe('conference tokens', () => {
     });
     // Red5's package: jwt.sign(payload, conferenceSecret, { algorithm: 'HS256' }) with iat and exp set.
     expect(token).toBe(jwt.sign({ ...claims }, credentials.conferenceSecret, { algorithm: 'HS256' }));
+  });
+
+  it('carry the PubNub rights asked for on the room, and refuse none or malformed ones', async () => {
+    const input = { userId: 'user-123', roomId: 'room-abc', role: 'admin' } as const;
+    await client().issueConferenceToken({ ...input, chat: { read: true, write: false } });
+    expect(standIn.last().json?.permissions.resources.channels).toEqual({ 'room-abc': 1, 'room-abc-pnpres': 1 });
+    const before = standIn.requests.length;
+    for (const chat of [{ read: false, write: false }, { read: 'yes', write: true }, 'read']) {
+      const error = await expectRoomkeyError(
+        () => client().issueConferenceToken({ ...input, chat: chat as never }),
+        'invalid_claim',
+      );
+      expect(error.message).toMatch(/^chat/);
+    }
+    expect(standIn.requests).toHaveLength(before);
   });
 
   it('do not verify with another secret', async () => {

@@ -206,6 +206,11 @@ export interface Red5CloudConferenceInput {
   readonly role: Red5CloudRole;
   /** Whole minutes from 1 to 43200. Default 60. */
   readonly ttlMinutes?: number | undefined;
+  /**
+   * The PubNub rights on the room's channel inside the token (at least one true). Default:
+   * read, and write for every role but `subscriber`.
+   */
+  readonly chat?: { readonly read: boolean; readonly write: boolean } | undefined;
 }
 
 export interface Red5CloudChatInput {
@@ -295,11 +300,12 @@ export class Red5Client {
     const roomId = checkChannelName(input.roomId, 'roomId');
     const role = checkRole(input.role);
     const ttlMinutes = checkPubNubTtlMinutes(input.ttlMinutes ?? RED5CLOUD_DEFAULT_TTL_MINUTES, 'expirationMinutes');
+    const { read, write } = checkRights(input.chat ?? { read: true, write: role !== 'subscriber' }, 'chat');
     const now = epochSeconds(this.#clock);
     const pubnubToken = await this.#pam.grantToken({
       authorizedUuid: uid,
       ttlMinutes,
-      channels: channelGrant(roomId, true, role !== 'subscriber'),
+      channels: channelGrant(roomId, read, write),
     });
     // The order Red5's package writes; no other claim.
     const claims: Red5CloudConferenceClaims = {
@@ -322,13 +328,7 @@ export class Red5Client {
     }
     const userId = checkUserId(input.userId);
     const channelId = checkChannelName(input.channelId, 'channelId');
-    const { read, write } = input;
-    if (typeof read !== 'boolean' || typeof write !== 'boolean') {
-      throw new RoomkeyError('invalid_claim', 'read and write must be true or false');
-    }
-    if (!read && !write) {
-      throw new RoomkeyError('invalid_claim', 'a chat token must allow read, write or both');
-    }
+    const { read, write } = checkRights(input, 'a chat token');
     const ttlMinutes = checkPubNubTtlMinutes(input.ttlMinutes ?? RED5CLOUD_DEFAULT_TTL_MINUTES, 'ttlMinutes');
     const now = epochSeconds(this.#clock);
     const token = await this.#pam.grantToken({
@@ -339,6 +339,17 @@ export class Red5Client {
     // PubNub counts the lifetime from its receipt of the grant, a moment after `now`.
     return { token, expiresAt: new Date((now + ttlMinutes * 60) * 1000) };
   }
+}
+
+/** PubNub rights: two booleans, at least one of them true. */
+function checkRights(rights: { read: unknown; write: unknown }, what: string): { read: boolean; write: boolean } {
+  const { read, write } =
+    typeof rights === 'object' && rights !== null ? rights : { read: undefined, write: undefined };
+  if (typeof read !== 'boolean' || typeof write !== 'boolean') {
+    throw new RoomkeyError('invalid_claim', `${what}: read and write must be true or false`);
+  }
+  if (!read && !write) throw new RoomkeyError('invalid_claim', `${what} must allow read, write or both`);
+  return { read, write };
 }
 
 /**
@@ -437,6 +448,8 @@ export function red5CloudConferencePlatform(client: Red5Client): TokenPlatform {
         roomId: input.target,
         role: RED5CLOUD_ROLE_MAP[input.role],
         ttlMinutes: wholeMinutes(input.ttlSeconds),
+        // The room is the conference's PubNub channel: the grant's chat rights hold there too.
+        chat: chatRights(input),
       });
       return { token, expiresAt };
     },

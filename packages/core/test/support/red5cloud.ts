@@ -54,3 +54,15 @@ export function credentialFields(credentials: Red5CloudCredentials): string[] {
     credentials.streamManagerHost,
   ];
 }
+
+/** red5-bcs-node's conference-token payload: exactly these claims, in this order (DESIGN.md). */
+export const CONFERENCE_CLAIMS: readonly string[] = [
+  'uid',
+  'roomId',
+  'role',
+  'pubnubSubscribeKey',
+  'pubnubPublishKey',
+  'pubnubToken',
+  'iat',
+  'exp',
+];

@@ -258,6 +258,7 @@ describe('Red5 Cloud configuration mistakes stop the examples at start-up', () =
   const badOrigins = [
     ['with a scheme', 'https://ps.pndsn.com', /PUBNUB_ORIGIN: pubnub\.origin must be a host name/],
     ['with a path', 'ps.pndsn.com/v3/pam', /PUBNUB_ORIGIN: pubnub\.origin must be a host name/],
+    ['that is only a scheme', 'http:', /PUBNUB_ORIGIN: pubnub\.origin must be a host name/],
     ['with a space', 'ps pndsn.com', /PUBNUB_ORIGIN must be host or host:port/],
     ['with a port out of range', '127.0.0.1:99999', /PUBNUB_ORIGIN must be host or host:port/],
   ] as const;

@@ -361,6 +361,11 @@ describe('PubNub connection settings', () => {
     ['an origin with a path', 'ps.pndsn.com/v3', true],
     ['an origin with credentials', 'user:pw@ps.pndsn.com', true],
     ['an empty origin', '', true],
+    ['a bare scheme', 'http:', true],
+    ['an empty port', 'ps.pndsn.com:', true],
+    ['an empty label', 'ps..pndsn.com', true],
+    ['a label ending in a hyphen', 'ps-.pndsn.com', true],
+    ['an underscore', 'ps_1.pndsn.com', true],
   ])('refuses %s', async (_name, origin, ssl) => {
     await expectTypeError(() => createPubNubAccessManager({ ...keyset, origin, ssl }), /pubnub\.(origin|ssl)/);
   });

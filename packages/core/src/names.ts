@@ -11,6 +11,19 @@ export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** True when `value` holds a C0 or C1 control character (never allowed in a claim or header). */
+/** ASCII letters only: what a transport name may be, checked before it is upper-cased. */
+export const ASCII_LETTERS = /^[A-Za-z]+$/;
+
+/**
+ * Upper-cases ASCII letters only. `String#toUpperCase` maps some other letters onto ASCII ones
+ * (`ı` U+0131 → `I`, `ſ` U+017F → `S`), which would let a look-alike such as `whıp` pass for
+ * `WHIP`; here anything that is not plain ASCII letters comes back as it was, and matches
+ * no transport.
+ */
+export function upperCaseAscii(value: string): string {
+  return ASCII_LETTERS.test(value) ? value.toUpperCase() : value;
+}
+
 export function hasControlCharacter(value: string): boolean {
   return CONTROL_CHARACTER.test(value);
 }

@@ -6,7 +6,7 @@ import { isRoomkeyError } from './errors.js';
 import type { Grant, Identity } from './grant.js';
 import { DEFAULT_GRANT } from './grant.js';
 import { checkRateLimit, type Limits, type RateLimitOptions } from './limits.js';
-import { hasControlCharacter, NAME_PATTERN } from './names.js';
+import { ASCII_LETTERS, hasControlCharacter, NAME_PATTERN } from './names.js';
 import type { AddressField, IssuedToken, PlatformIssueInput, TokenPlatform } from './platform.js';
 import { createOpenTokSigner, type OpenTokSigner, type OpenTokSignerOptions } from './platforms/opentok.js';
 import {
@@ -537,7 +537,12 @@ const GrantSchema = v.object(
     sessions: v.optional(targetList('sessions', SESSION_PATTERN)),
     transports: v.optional(
       v.array(
-        v.pipe(v.string(transportsMessage), v.toUpperCase(), v.picklist(RED5PRO_TRANSPORTS, transportsMessage)),
+        v.pipe(
+          v.string(transportsMessage),
+          v.regex(ASCII_LETTERS, transportsMessage),
+          v.toUpperCase(),
+          v.picklist(RED5PRO_TRANSPORTS, transportsMessage),
+        ),
         transportsMessage,
       ),
     ),

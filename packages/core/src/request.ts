@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import { parse as parseContentType } from 'content-type';
 import getRawBody from 'raw-body';
 import * as v from 'valibot';
-import { NAME_PATTERN } from './names.js';
+import { ASCII_LETTERS, NAME_PATTERN } from './names.js';
 import { RED5PRO_TRANSPORTS } from './platforms/red5pro.js';
 import { VONAGE_SESSION_PATTERN } from './platforms/vonage.js';
 import { HttpProblem } from './problem.js';
@@ -35,6 +35,7 @@ const TokenRequestSchema = v.strictObject(
         v.array(
           v.pipe(
             v.string('each transport must be a string'),
+            v.regex(ASCII_LETTERS, `each transport must be one of ${RED5PRO_TRANSPORTS.join(', ')}`),
             v.toUpperCase(),
             v.picklist(RED5PRO_TRANSPORTS, `each transport must be one of ${RED5PRO_TRANSPORTS.join(', ')}`),
           ),
@@ -135,8 +136,24 @@ export async function readJsonBody(
         'mount roomkey before it or use a JSON body parser',
     );
   }
-  if (declared === undefined && Buffer.byteLength(JSON.stringify(parsedBody) ?? '') > limit) throw tooLarge(limit);
+  if (declared === undefined && serializedLength(parsedBody) > limit) throw tooLarge(limit);
   return parsedBody;
+}
+
+/**
+ * The size of a body another middleware parsed, sent without a Content-Length: measured as
+ * JSON again. A value nested deeper than JSON.stringify's stack allows (a few thousand levels,
+ * which fit in 16 KiB) is no token request either: 400, not a stack overflow's 500.
+ */
+function serializedLength(parsedBody: unknown): number {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(parsedBody);
+  } catch (error) {
+    if (error instanceof RangeError) throw new HttpProblem('invalid_request', 'The JSON body is nested too deeply.');
+    throw error;
+  }
+  return Buffer.byteLength(text ?? '');
 }
 
 function header(headers: BodySource['headers'], name: string): string | undefined {

@@ -296,6 +296,8 @@ describe('Red5 Pro signer: refused names and claims', () => {
     ['a comma-joined pair', 'WHIP,WHEP'],
     ['a padded name', ' WHIP'],
     ['a number', 1 as unknown as string],
+    ['with a dotless i (toUpperCase makes it WHIP)', 'wh\u0131p'],
+    ['with a long s (toUpperCase makes it RTSP)', 'rt\u017fp'],
   ])('refuses the transport %s', async (_label, transport) => {
     await expectRoomkeyError(
       () => makeSigner().sign({ subject: 'alice', transports: ['WHIP', transport] }),

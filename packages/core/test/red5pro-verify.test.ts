@@ -344,6 +344,15 @@ describe('Red5 Pro verifier: transports', () => {
     expect(verified.transports).toEqual(['WHIP', 'RTMP']);
   });
 
+  it('reads no look-alike as a transport, in the claim or in the requirement', async () => {
+    // `whıp` (dotless i) and `rtſp` (long s) upper-case to WHIP and RTSP in JavaScript.
+    const lookAlikes = foreignToken({ 'red5-transport': 'wh\u0131p,rt\u017fp' });
+    await expectRoomkeyError(() => verify(lookAlikes, { transport: 'WHIP' }), 'transport_denied');
+    await expectRoomkeyError(() => verify(lookAlikes, { transport: 'RTSP' }), 'transport_denied');
+    const { token } = await signer.sign({ subject: 'alice', transports: ['WHIP'] });
+    await expectRoomkeyError(() => verify(token, { transport: 'wh\u0131p' }), 'transport_denied');
+  });
+
   it('denies a transport outside the claim with transport_denied', async () => {
     const { token } = await signer.sign({ subject: 'alice', transports: ['WHIP'] });
     await expectRoomkeyError(() => verify(token, { transport: 'WHEP' }), 'transport_denied');

@@ -2,6 +2,7 @@ import { webcrypto } from 'node:crypto';
 import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import { type Clock, resolveClock } from '../clock.js';
 import { RoomkeyError } from '../errors.js';
+import { upperCaseAscii } from '../names.js';
 import { createHmacSecretKey } from '../secret.js';
 import type { Red5ProRole } from './red5pro.js';
 
@@ -210,7 +211,7 @@ function readClaims(payload: JWTPayload): VerifiedRed5ProToken {
       roles === undefined || (roles.length === 1 && roles[0] === '')
         ? undefined
         : roles.filter((role): role is Red5ProRole => role === 'red5-publisher' || role === 'red5-subscriber'),
-    transports: splitList(payload, 'red5-transport')?.map((transport) => transport.toUpperCase()),
+    transports: splitList(payload, 'red5-transport')?.map(upperCaseAscii),
     rooms: splitList(payload, 'red5-room'),
     expiresAt: new Date((payload.exp as number) * 1000),
     payload,
@@ -227,7 +228,7 @@ function checkRequirement(token: VerifiedRed5ProToken, require: Red5ProRequireme
     }
   }
   if (require.transport !== undefined && token.transports !== undefined) {
-    if (!token.transports.includes(String(require.transport).toUpperCase())) {
+    if (!token.transports.includes(upperCaseAscii(String(require.transport)))) {
       throw new RoomkeyError('transport_denied', 'the token does not allow this transport');
     }
   }

@@ -205,8 +205,6 @@ interface KnownValues {
   readonly field: string;
   /** Each accepted spelling of a value → the value's position. */
   readonly positions: ReadonlyMap<unknown, number>;
-  /** Whether an entry is also looked up upper-cased. */
-  readonly anyCase: boolean;
   readonly message: string;
   /** Each claim by its key: the positions listed, plus one each, as digits in base `base`. */
   readonly claims: ReadonlyMap<number, string>;
@@ -216,7 +214,6 @@ interface KnownValues {
 const ROLE_VALUES: KnownValues = {
   field: 'roles',
   positions: new Map(RED5PRO_ROLES.map((role, index) => [role, index])),
-  anyCase: false,
   message: `roles may only hold ${RED5PRO_ROLES.join(' and ')}`,
   claims: everyClaim(RED5PRO_ROLES),
   base: RED5PRO_ROLES.length + 1,
@@ -224,13 +221,13 @@ const ROLE_VALUES: KnownValues = {
 
 const TRANSPORT_VALUES: KnownValues = {
   field: 'transports',
-  // Every ASCII spelling of each name (`whip`, `Whip`, `wHiP`…): one lookup for any of them.
+  // Every ASCII spelling of each name (`whip`, `Whip`, `wHiP`…): one lookup for any of them,
+  // and nothing else (not `whıp` with a dotless i, which toUpperCase() would make `WHIP`).
   positions: new Map(
     RED5PRO_TRANSPORTS.flatMap((transport, index) =>
       spellings(transport).map((spelling) => [spelling, index] as const),
     ),
   ),
-  anyCase: true,
   message: `transports may only hold ${RED5PRO_TRANSPORTS.join(', ')}`,
   claims: everyClaim(RED5PRO_TRANSPORTS),
   base: RED5PRO_TRANSPORTS.length + 1,
@@ -262,20 +259,13 @@ function everyClaim(values: readonly string[]): Map<number, string> {
   return claims;
 }
 
-function positionOf(known: KnownValues, entry: unknown): number | undefined {
-  const position = known.positions.get(entry);
-  if (position !== undefined || !known.anyCase || typeof entry !== 'string') return position;
-  // Whatever else toUpperCase() turns into a value is accepted too (`whıp`, with a dotless i).
-  return known.positions.get(entry.toUpperCase());
-}
-
 /** Checks a list of known values and returns its claim ('' for an empty list). */
 function joinKnown(entries: unknown, known: KnownValues): string {
   if (!Array.isArray(entries)) throw new RoomkeyError('invalid_claim', `${known.field} must be an array`);
   let seen = 0;
   let key = 0;
   for (let i = 0; i < entries.length; i++) {
-    const position = positionOf(known, entries[i]);
+    const position = known.positions.get(entries[i]);
     if (position === undefined) throw new RoomkeyError('invalid_claim', known.message);
     if ((seen & (1 << position)) === 0) {
       seen |= 1 << position;

@@ -187,6 +187,8 @@ const lines = [
   `  latency p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, max ${result.latency.max} ms`,
   `  errors ${result.errors}, timeouts ${result.timeouts}, unexpected statuses ${unexpectedTotal}`,
   `  RSS ${mib(rss[0])} after warm-up → ${mib(rss.at(-1))} at the end (peak ${mib(Math.max(...rss))}, growth ${mib(rss.at(-1) - rss[0])})`,
+  // A leak grows with every quarter; a heap settling at its working size grows early and stops.
+  `  RSS by quarter of the run: ${[1, 2, 3, 4].map((q) => mib(rss[Math.min(rss.length - 1, Math.round((q * (rss.length - 1)) / 4))])).join(' → ')}`,
   `  log lines ${log.lines.toLocaleString('en-US')}, holding a token, the secret or the private key: ${log.leaks}`,
   `  a request after the soak: ${alive.status}`,
   '  by request (status × count):',

@@ -88,7 +88,7 @@ function rs256Section(section, rounds) {
   return [
     `${throughputText} Contenders marked "in flight" keep that many tokens pending at once, as a busy server ` +
       `does; \`openssl speed -elapsed rsa2048\` (${section.openssl.version}, one core, wall-clock) ran before and ` +
-      `after them: ${section.openssl.samples.map(format.rate).join(' and ')} signs/s, ` +
+      `after them: ${section.openssl.samples.map((sample) => format.rate(sample.signsPerSecond)).join(' and ')} signs/s, ` +
       `${format.rate(section.openssl.signsPerSecond)} used below.`,
     ...rest,
     `Event-loop delay (\`monitorEventLoopDelay\`, 1 ms resolution) while ${section.loopInFlight} tokens are ` +

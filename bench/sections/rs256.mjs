@@ -181,7 +181,11 @@ export async function run({ rounds, batchMs, warmupMs }) {
   });
   const openssl = {
     version: opensslBefore.version,
-    samples: [opensslBefore.signsPerSecond, opensslAfter.signsPerSecond],
+    // Objects, not a bare number array, so that results.json stays as Biome formats it.
+    samples: [
+      { when: 'before', signsPerSecond: opensslBefore.signsPerSecond },
+      { when: 'after', signsPerSecond: opensslAfter.signsPerSecond },
+    ],
     signsPerSecond: median([opensslBefore.signsPerSecond, opensslAfter.signsPerSecond]),
   };
 

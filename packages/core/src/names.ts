@@ -10,7 +10,6 @@ export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: detecting control characters is the point
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
-/** True when `value` holds a C0 or C1 control character (never allowed in a claim or header). */
 /** ASCII letters only: what a transport name may be, checked before it is upper-cased. */
 export const ASCII_LETTERS = /^[A-Za-z]+$/;
 
@@ -24,6 +23,7 @@ export function upperCaseAscii(value: string): string {
   return ASCII_LETTERS.test(value) ? value.toUpperCase() : value;
 }
 
+/** True when `value` holds a C0 or C1 control character (never allowed in a claim or header). */
 export function hasControlCharacter(value: string): boolean {
   return CONTROL_CHARACTER.test(value);
 }

@@ -573,12 +573,12 @@ function checkGrant(grant: unknown): Grant {
   return result.output as Grant;
 }
 
-/** Step 4: the request must lie within the grant; returns the role to issue. */
 /** Whether any of these tokens holds a PubNub grant (Red5 Cloud chat and conference). */
 function usesPubNub(platforms: readonly TokenPlatform[]): boolean {
   return platforms.some(({ tokenName }) => tokenName === 'chat' || tokenName === 'conference');
 }
 
+/** Step 4: the request must lie within the grant; returns the role to issue. */
 function checkRequestAgainstGrant(request: TokenRequest, grant: Grant): Role {
   const role = request.role ?? grant.role;
   if (!roleIncludes(grant.role, role)) {

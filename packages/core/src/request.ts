@@ -136,7 +136,7 @@ export async function readJsonBody(
         'mount roomkey before it or use a JSON body parser',
     );
   }
-  if (declared === undefined && serializedLength(parsedBody) > limit) throw tooLarge(limit);
+  if (declared === undefined && serializedLength(parsedBody, limit) > limit) throw tooLarge(limit);
   return parsedBody;
 }
 
@@ -145,12 +145,16 @@ export async function readJsonBody(
  * JSON again. A value nested deeper than JSON.stringify's stack allows (a few thousand levels,
  * which fit in 16 KiB) is no token request either: 400, not a stack overflow's 500.
  */
-function serializedLength(parsedBody: unknown): number {
+function serializedLength(parsedBody: unknown, limit: number): number {
   let text: string | undefined;
   try {
     text = JSON.stringify(parsedBody);
   } catch (error) {
-    if (error instanceof RangeError) throw new HttpProblem('invalid_request', 'The JSON body is nested too deeply.');
+    if (error instanceof RangeError) {
+      // V8 says "Invalid string length" for a string too long to build, else the stack overflowed.
+      if (/string length/i.test(error.message)) throw tooLarge(limit);
+      throw new HttpProblem('invalid_request', 'The JSON body is nested too deeply.');
+    }
     throw error;
   }
   return Buffer.byteLength(text ?? '');

@@ -340,14 +340,14 @@ function checkKey(value: unknown, option: string): string {
   return value;
 }
 
-/**
- * The base URL for an `origin` host and `ssl` flag, as PubNub's SDK builds it. Plain HTTP would
- * show the grant to the network, so it is allowed only for a loopback host.
- */
 /** A DNS name (labels of letters, digits and inner hyphens) or a bracketed IPv6 address, then an optional `:port`. */
 const ORIGIN =
   /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)(?::\d{1,5})?$/;
 
+/**
+ * The base URL for an `origin` host and `ssl` flag, as PubNub's SDK builds it. Plain HTTP would
+ * show the grant to the network, so it is allowed only for a loopback host.
+ */
 export function resolvePubNubBaseUrl(origin: unknown = PUBNUB_DEFAULT_ORIGIN, ssl: unknown = true): string {
   if (typeof ssl !== 'boolean') throw new TypeError('pubnub.ssl must be true or false');
   if (typeof origin !== 'string' || origin.length === 0 || origin.length > 255) {

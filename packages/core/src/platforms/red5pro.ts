@@ -275,12 +275,6 @@ function joinKnown(entries: unknown, known: KnownValues): string {
   return key === 0 ? '' : (known.claims.get(key) as string);
 }
 
-/** Upper-cases and checks transports, duplicates dropped. */
-export function normalizeTransports(transports: unknown): Red5ProTransport[] {
-  const joined = joinKnown(transports, TRANSPORT_VALUES);
-  return joined === '' ? [] : (joined.split(',') as Red5ProTransport[]);
-}
-
 /**
  * The Red5 Pro token platform for the issuing pipeline: a room request gets a token for that
  * room alone, with the role mapped per DESIGN.md and the grant's transports and name.

@@ -126,25 +126,26 @@ export interface VonageVideoSignerOptions {
   readonly clock?: Clock;
   /**
    * How many RSA signatures may run on libuv's thread pool at once; more requests wait their
-   * turn in order. Default {@link defaultRsaConcurrency}: no more than the machine's cores, so
-   * the event loop keeps a core, and one pool thread always left for file system and DNS work.
+   * turn in order. Default {@link defaultRsaConcurrency}: one more than the machine's cores, and
+   * one pool thread always left for file system and DNS work.
    */
   readonly concurrency?: number;
 }
 
 /**
- * The default for `concurrency`: the number of cores, at most the size of libuv's thread pool
- * (`UV_THREADPOOL_SIZE`, default 4) minus one, and at least 1.
+ * The default for `concurrency`: one more than the number of cores, at most the size of libuv's
+ * thread pool (`UV_THREADPOOL_SIZE`, default 4) minus one, and at least 1.
  *
- * Why: with every pool thread signing, a 2-core machine kept 100 tokens in flight at a 9–12 ms
- * event-loop p99 delay (four RSA threads crowd out the loop's thread), and a `dns.lookup` or an
- * `fs` call waited behind every queued signature. Two at once there kept the p99 under 2 ms at
- * more than one core's OpenSSL rate (bench/, section 3).
+ * Why: with every pool thread signing and 100 tokens queued, a 2-core machine saw a 9–12 ms
+ * event-loop p99 delay (the RSA threads crowd out the loop's thread), and a `dns.lookup` or an
+ * `fs` call waited behind every queued signature. A few at a time keeps the loop's p99 under
+ * 2 ms there; one more than the cores keeps each core busy while the loop hands the next
+ * signature to a thread (3 at once signed 10–25 % faster than 2 on 2 cores; bench/, section 3).
  */
 export function defaultRsaConcurrency(): number {
   const configured = Number.parseInt(process.env.UV_THREADPOOL_SIZE ?? '', 10);
   const poolSize = Number.isInteger(configured) && configured > 0 ? Math.min(configured, 1024) : 4;
-  return Math.max(1, Math.min(availableParallelism(), poolSize - 1));
+  return Math.max(1, Math.min(availableParallelism() + 1, poolSize - 1));
 }
 
 /** Checks the `concurrency` option and returns the limiter for a signer's RSA jobs. */

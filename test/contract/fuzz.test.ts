@@ -22,6 +22,7 @@ import {
   makeCredentials,
   makeMasterKey,
   referenceMasterSecret,
+  standInKeyset,
 } from '../../packages/core/test/support/red5cloud.js';
 import { type ContractOptions, createApp, MODES, type Mode } from './apps.js';
 import { frozenClock } from './support/clock.js';
@@ -437,14 +438,7 @@ describe('HTTP fuzzing of every route, in every adapter mode', () => {
   const restore: (() => void)[] = [];
 
   beforeAll(async () => {
-    standIn = await startPubNubStandIn(
-      {
-        publishKey: CREDENTIALS.pubnubPublishKey,
-        subscribeKey: CREDENTIALS.pubnubSubscribeKey,
-        secretKey: CREDENTIALS.pubnubSecretKey,
-      },
-      () => clock.now(),
-    );
+    standIn = await startPubNubStandIn(standInKeyset(CREDENTIALS), () => clock.now());
     for (const stream of [process.stdout, process.stderr]) {
       const original = stream.write;
       stream.write = function write(this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {

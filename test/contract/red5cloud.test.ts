@@ -28,6 +28,7 @@ import {
   makeCredentials,
   makeMasterKey,
   referenceMasterSecret,
+  standInKeyset,
 } from '../../packages/core/test/support/red5cloud.js';
 import { type ContractOptions, createApp, MODES, type Mode, SDK_ROUTES, VARIANTS } from './apps.js';
 import { epochSeconds, FROZEN_AT, frozenClock } from './support/clock.js';
@@ -66,11 +67,7 @@ let standIn: PubNubStandIn;
 
 beforeAll(async () => {
   standIn = await startPubNubStandIn(
-    {
-      publishKey: credentials.pubnubPublishKey,
-      subscribeKey: credentials.pubnubSubscribeKey,
-      secretKey: credentials.pubnubSecretKey,
-    },
+    standInKeyset(credentials),
     // PubNub refuses a request whose timestamp is more than 60 s off its own clock.
     () => clock.now(),
   );

@@ -16,6 +16,7 @@ import {
   makeCredentials,
   makeMasterKey,
   referenceMasterSecret,
+  standInKeyset,
 } from '../../packages/core/test/support/red5cloud.js';
 import { type Framework, type RunningExample, runFailingExample, startExample } from './run-example.js';
 
@@ -41,11 +42,7 @@ function red5CloudEnv(): Record<string, string> {
 }
 
 beforeAll(async () => {
-  standIn = await startPubNubStandIn({
-    publishKey: credentials.pubnubPublishKey,
-    subscribeKey: credentials.pubnubSubscribeKey,
-    secretKey: credentials.pubnubSecretKey,
-  });
+  standIn = await startPubNubStandIn(standInKeyset(credentials));
   const started = await Promise.all(frameworks.map((framework) => startExample(framework, red5CloudEnv())));
   frameworks.forEach((framework, index) => {
     servers.set(framework, started[index] as RunningExample);

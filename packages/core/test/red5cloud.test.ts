@@ -35,6 +35,7 @@ import {
   makeMasterKey,
   referenceDecode,
   referenceMasterSecret,
+  standInKeyset,
 } from './support/red5cloud.js';
 
 const masterKey = makeMasterKey();
@@ -47,14 +48,7 @@ const masterSecret = referenceMasterSecret(masterKey, credentialFields(credentia
 let standIn: PubNubStandIn;
 
 beforeAll(async () => {
-  standIn = await startPubNubStandIn(
-    {
-      publishKey: credentials.pubnubPublishKey,
-      subscribeKey: credentials.pubnubSubscribeKey,
-      secretKey: credentials.pubnubSecretKey,
-    },
-    () => NOW_MS,
-  );
+  standIn = await startPubNubStandIn(standInKeyset(credentials), () => NOW_MS);
 });
 
 afterAll(async () => {

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Red5CloudCredentials } from '../../src/platforms/red5cloud.js';
+import type { StandInKeyset } from './pubnub-stand-in.js';
 
 /**
  * Red5 Cloud master secrets made and read independently of roomkey's code, from DESIGN.md's
@@ -66,3 +67,12 @@ export const CONFERENCE_CLAIMS: readonly string[] = [
   'iat',
   'exp',
 ];
+
+/** The PubNub keyset inside Red5 Cloud credentials, as the PubNub stand-in takes it. */
+export function standInKeyset(credentials: Red5CloudCredentials): StandInKeyset {
+  return {
+    publishKey: credentials.pubnubPublishKey,
+    subscribeKey: credentials.pubnubSubscribeKey,
+    secretKey: credentials.pubnubSecretKey,
+  };
+}

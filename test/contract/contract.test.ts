@@ -5,7 +5,7 @@
  * by roomkey's own verifier.
  */
 import type { AuditEvent, AuthorizeContext, DeniedEvent, Grant, IssuedEvent, Role } from '@roomkey/core';
-import { createRed5ProSigner, verifyRed5ProToken } from '@roomkey/core';
+import { createRed5ProSigner, HttpProblem, verifyRed5ProToken } from '@roomkey/core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type ContractOptions, type Framework, MODES, type Mode, VARIANTS } from './apps.js';
 import { epochSeconds, FROZEN_AT, frozenClock } from './support/clock.js';
@@ -614,6 +614,25 @@ describe.each(MODES)('$label', (mode) => {
       expect(seen.authorize?.protocol).toBe('roomkey');
       expect(seen.authorize?.nativeRequest).toBe(seen.identify);
       expect(seen.authorize?.request).toEqual({ room: ROOM, role: 'publisher', transports: ['WHIP'], ttlMinutes: 5 });
+    });
+
+    it('answers an HttpProblem that identify or authorize throws as it is (a 401 challenge, a 502)', async () => {
+      const challenge = 'Bearer realm="app", error="invalid_token", error_description="The access token expired"';
+      const expired = app({
+        identify: () => {
+          throw new HttpProblem('unauthenticated', 'The access token expired.', { 'www-authenticate': challenge });
+        },
+      });
+      const res = await postJson(expired, { room: ROOM });
+      expect(expectProblem(res, 401, 'unauthenticated').detail).toBe('The access token expired.');
+      expect(res.headers['www-authenticate']).toBe(challenge);
+
+      const down = app({
+        authorize: async () => {
+          throw new HttpProblem('upstream_error', 'The identity provider did not answer.');
+        },
+      });
+      expectProblem(await postJson(down, { room: ROOM }), 502, 'upstream_error');
     });
 
     if (bodyParser) {

@@ -177,7 +177,7 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
         const tokenRequest = parsed.request;
         const platforms = platformsFor(protocol, tokenRequest, config.platforms);
 
-        const identity = checkIdentity(await callApp(() => config.identify(request.native), 'identify'));
+        const identity = checkIdentity(await callApp(() => config.identify(request.native), 'identify', true));
         if (identity === null) {
           throw new HttpProblem('unauthenticated', 'Sign in to request tokens.', {
             'www-authenticate': config.wwwAuthenticate,
@@ -198,6 +198,7 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
                   protocol: protocolName,
                 }),
               'authorize',
+              true,
             )
           : DEFAULT_GRANT;
         if (granted === false) throw new HttpProblem('forbidden', 'You may not have tokens for this request.');
@@ -467,10 +468,16 @@ class AppCallbackError extends Error {
   }
 }
 
-async function callApp<T>(call: () => MaybePromise<T>, name: string): Promise<T> {
+/**
+ * Calls one of the app's callbacks. An `HttpProblem` thrown by `identify` or `authorize` is a
+ * deliberate answer (a 401 with an RFC 6750 challenge, a 502 when the identity provider is
+ * down) and is sent as is; anything else thrown is the app's failure: 500, logged.
+ */
+async function callApp<T>(call: () => MaybePromise<T>, name: string, answers = false): Promise<T> {
   try {
     return await call();
   } catch (error) {
+    if (answers && error instanceof HttpProblem) throw error;
     throw new AppCallbackError(name, error);
   }
 }

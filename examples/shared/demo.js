@@ -34,11 +34,12 @@ export function authorizeDemoUser({ identity }) {
   if (maxRole === undefined) return false; // not one of ours: 403
   return {
     role: maxRole, // alice: moderator, bob: publisher, carol: subscriber
+    // Every list a grant leaves out is closed: write 'any' or list what each user may have.
     rooms: 'any', // every valid room name; list rooms here to restrict
+    transports: 'any', // every Red5 Pro transport; or e.g. ['WHIP', 'WHEP']
     channels: 'any', // every Red5 Cloud chat channel; list them here to restrict
     sessions: 'any', // every Vonage session id; list them here to restrict
     // ttlMinutes: 15,            // cap lifetimes further than the server's jwtTtlMinutes
-    // transports: ['WHIP', 'WHEP'], // restrict protocols
     // connectionData: 'seat=12',      // Vonage connection data: visible to the whole session
     // chat: { read: true, write: true }, // Red5 Cloud chat rights; default: subscribers only read
   };

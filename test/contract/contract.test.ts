@@ -4,11 +4,13 @@
  * apps are real, the packages are the built ones, and tokens are checked by jose as well as
  * by roomkey's own verifier.
  */
+
 import type { AuditEvent, AuthorizeContext, DeniedEvent, Grant, IssuedEvent, Role } from '@roomkey/core';
 import { createRed5ProSigner, HttpProblem, verifyRed5ProToken } from '@roomkey/core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { type ContractOptions, type Framework, MODES, type Mode, VARIANTS } from './apps.js';
 import { epochSeconds, FROZEN_AT, frozenClock } from './support/clock.js';
+import { OPEN } from './support/grants.js';
 import {
   type Agent,
   expectProblem,
@@ -211,7 +213,9 @@ describe.each(MODES)('$label', (mode) => {
     });
 
     it('writes the grant name, and only it, into the name claim', async () => {
-      const res = await postJson(app({ authorize: () => ({ role: 'subscriber', name: 'Carol C.' }) }), { room: ROOM });
+      const res = await postJson(app({ authorize: () => ({ ...OPEN, role: 'subscriber', name: 'Carol C.' }) }), {
+        room: ROOM,
+      });
       const payload = await verifyWithJose(expectTokenResponse(res).tokens.red5pro.token, clock);
       expect(payload.name).toBe('Carol C.');
     });
@@ -266,7 +270,7 @@ describe.each(MODES)('$label', (mode) => {
     );
 
     it.each(cases)('grant $granted, request $requested → $expected', async ({ granted, requested, expected }) => {
-      const agent = app({ authorize: () => ({ role: granted, rooms: 'any' }) });
+      const agent = app({ authorize: () => ({ ...OPEN, role: granted, rooms: 'any' }) });
       const res = await postJson(agent, { room: ROOM, ...(requested !== undefined && { role: requested }) });
       if (expected === 403) {
         expectProblem(res, 403, 'forbidden');
@@ -286,7 +290,7 @@ describe.each(MODES)('$label', (mode) => {
   });
 
   describe('rooms and transports against the grant', () => {
-    const listed = () => app({ authorize: () => ({ role: 'publisher', rooms: ['stage', 'Backstage'] }) });
+    const listed = () => app({ authorize: () => ({ ...OPEN, role: 'publisher', rooms: ['stage', 'Backstage'] }) });
 
     it('issues for a room in the grant list, and the token names that room only', async () => {
       const res = await postJson(listed(), { room: 'stage' });
@@ -302,14 +306,14 @@ describe.each(MODES)('$label', (mode) => {
     );
 
     it('refuses every room when the grant lists none', async () => {
-      const agent = app({ authorize: () => ({ role: 'subscriber', rooms: [] }) });
+      const agent = app({ authorize: () => ({ ...OPEN, role: 'subscriber', rooms: [] }) });
       expectProblem(await postJson(agent, { room: ROOM }), 403, 'forbidden');
     });
 
     it.each(['a', 'Room_9.x-y', `z${'9'.repeat(127)}`])(
       "issues for any valid room (%s) when the grant says 'any'",
       async (room) => {
-        const agent = app({ authorize: () => ({ role: 'subscriber', rooms: 'any' }) });
+        const agent = app({ authorize: () => ({ ...OPEN, role: 'subscriber', rooms: 'any' }) });
         const payload = await verifyWithJose(
           expectTokenResponse(await postJson(agent, { room })).tokens.red5pro.token,
           clock,
@@ -319,7 +323,7 @@ describe.each(MODES)('$label', (mode) => {
     );
 
     const transports = () =>
-      app({ authorize: () => ({ role: 'publisher', rooms: 'any', transports: ['whip', 'WHEP'] }) });
+      app({ authorize: () => ({ ...OPEN, role: 'publisher', rooms: 'any', transports: ['whip', 'WHEP'] }) });
 
     it('refuses a transport outside the grant with 403', async () => {
       expectProblem(await postJson(transports(), { room: ROOM, transports: ['RTMP'] }), 403, 'forbidden');
@@ -370,7 +374,7 @@ describe.each(MODES)('$label', (mode) => {
     ];
 
     it.each(cases)('request $request, grant $grant, maxTtlMinutes $maxTtlMinutes → $seconds s', async (kase) => {
-      const grant: Grant = { role: 'subscriber', ...(kase.grant !== undefined && { ttlMinutes: kase.grant }) };
+      const grant: Grant = { ...OPEN, role: 'subscriber', ...(kase.grant !== undefined && { ttlMinutes: kase.grant }) };
       const agent = app(
         { authorize: () => grant },
         {
@@ -544,11 +548,14 @@ describe.each(MODES)('$label', (mode) => {
       ['authorize rejects', { authorize: reject }],
       ['authorize returns undefined', { authorize: () => undefined as never }],
       ['authorize returns true', { authorize: () => true as never }],
-      ['authorize returns an unknown role', { authorize: () => ({ role: 'admin' }) as never }],
-      ['authorize returns rooms "all"', { authorize: () => ({ role: 'subscriber', rooms: 'all' }) as never }],
-      ['authorize returns a room with a comma', { authorize: () => ({ role: 'subscriber', rooms: ['a,b'] }) }],
-      ['authorize returns an unknown transport', { authorize: () => ({ role: 'subscriber', transports: [LEAK] }) }],
-      ['authorize returns ttlMinutes 0', { authorize: () => ({ role: 'subscriber', ttlMinutes: 0 }) }],
+      ['authorize returns an unknown role', { authorize: () => ({ ...OPEN, role: 'admin' }) as never }],
+      ['authorize returns rooms "all"', { authorize: () => ({ ...OPEN, role: 'subscriber', rooms: 'all' }) as never }],
+      ['authorize returns a room with a comma', { authorize: () => ({ ...OPEN, role: 'subscriber', rooms: ['a,b'] }) }],
+      [
+        'authorize returns an unknown transport',
+        { authorize: () => ({ ...OPEN, role: 'subscriber', transports: [LEAK] }) },
+      ],
+      ['authorize returns ttlMinutes 0', { authorize: () => ({ ...OPEN, role: 'subscriber', ttlMinutes: 0 }) }],
       ['onIssued throws', { onIssued: fail }],
       ['onIssued rejects', { onIssued: reject }],
     ];
@@ -581,7 +588,7 @@ describe.each(MODES)('$label', (mode) => {
 
     it.each(flavours)('accepts a %s identify and a %s authorize', async (identifyKind, authorizeKind) => {
       const identity = { id: 'dave' };
-      const grant: Grant = { role: 'publisher', rooms: [ROOM] };
+      const grant: Grant = { ...OPEN, role: 'publisher', rooms: [ROOM] };
       const agent = app({
         identify: identifyKind === 'sync' ? () => identity : async () => identity,
         authorize: authorizeKind === 'sync' ? () => grant : async () => grant,
@@ -602,7 +609,7 @@ describe.each(MODES)('$label', (mode) => {
           },
           authorize: (context: AuthorizeContext<unknown>) => {
             seen.authorize = context as unknown as Record<string, unknown>;
-            return { role: 'moderator', rooms: 'any' };
+            return { ...OPEN, role: 'moderator', rooms: 'any' };
           },
         }),
       );
@@ -641,7 +648,7 @@ describe.each(MODES)('$label', (mode) => {
         const agent = app({
           authorize: ({ request: parsed }) => {
             request = parsed;
-            return { role: 'subscriber' };
+            return { ...OPEN, role: 'subscriber' };
           },
         });
         expectTokenResponse(await postJson(agent, { room: ROOM, ttlMinutes: 3 }));
@@ -746,7 +753,7 @@ describe.each(MODES)('$label', (mode) => {
         authorize: ({ identity, request }) => {
           if (request.room === 'authorize-fails') throw new Error('grant store down');
           if (identity.id === 'dave') return false;
-          return { role: identity.id === 'erin' ? 'moderator' : 'publisher', rooms: 'any', name: identity.id };
+          return { ...OPEN, role: identity.id === 'erin' ? 'moderator' : 'publisher', rooms: 'any', name: identity.id };
         },
         onIssued: (event) => {
           if (event.rooms.includes('audit-fails')) throw new Error('audit store down');
@@ -805,7 +812,7 @@ describe.each(MODES)('$label', (mode) => {
     const logged = captureLogger();
     const options = deepFreeze(
       baseOptions(variant, clock, {
-        authorize: () => ({ role: 'publisher', rooms: ['stage'], transports: ['WHIP'], ttlMinutes: 5 }),
+        authorize: () => ({ ...OPEN, role: 'publisher', rooms: ['stage'], transports: ['WHIP'], ttlMinutes: 5 }),
         logger: logged.logger,
         onIssued: () => {},
         onDenied: () => {},
@@ -892,8 +899,8 @@ describe('every variant answers identically', () => {
         authorize: ({ identity }) => {
           if (identity.id === 'dave') return false;
           if (identity.id === 'erin')
-            return { role: 'publisher-only', rooms: ['stage'], transports: ['WHIP'], ttlMinutes: 5 };
-          return { role: 'publisher', rooms: 'any' };
+            return { ...OPEN, role: 'publisher-only', rooms: ['stage'], transports: ['WHIP'], ttlMinutes: 5 };
+          return { ...OPEN, role: 'publisher', rooms: 'any' };
         },
         onIssued: (event) => {
           if (event.rooms.includes('audit-fails')) throw new Error('audit store down');

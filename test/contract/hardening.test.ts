@@ -11,6 +11,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ContractOptions, createApp, MODES, type Mode, VARIANTS, type Variant } from './apps.js';
 import { frozenClock } from './support/clock.js';
+import { OPEN } from './support/grants.js';
 import { type Agent, expectProblem, expectTokenResponse, postJson } from './support/http.js';
 import { bearer } from './support/identity.js';
 import { captureLogger } from './support/logger.js';
@@ -183,6 +184,7 @@ describe.each(MODES)('rate limits (in memory) through $label', (mode) => {
     const agent = agentFor(mode, {
       rateLimit: { issued: { points: 3, duration: 60 } },
       platforms: [chatPlatform],
+      authorize: () => ({ ...OPEN, role: 'subscriber' }),
       onDenied: (event) => void denied.push(event),
     });
     expectTokenResponse(await postJson(agent, { room: ROOM }));

@@ -5,6 +5,7 @@
  * HTTP stand-in that checks each grant's v2 signature; conference tokens are verified with jose
  * and jsonwebtoken, never only by roomkey's own code.
  */
+
 import type { AuthorizeContext, DeniedEvent, Grant, Role, TokenIssuer } from '@roomkey/core';
 import { createTokenIssuer } from '@roomkey/core';
 import {
@@ -32,6 +33,7 @@ import {
 } from '../../packages/core/test/support/red5cloud.js';
 import { type ContractOptions, createApp, MODES, type Mode, SDK_ROUTES, VARIANTS } from './apps.js';
 import { epochSeconds, FROZEN_AT, frozenClock } from './support/clock.js';
+import { OPEN } from './support/grants.js';
 import { type Agent, expectProblem, postJson, type Response, type Test, tokensIn } from './support/http.js';
 import { API_KEYS, apiKeyIdentify, bearer, type User } from './support/identity.js';
 import { captureLogger } from './support/logger.js';
@@ -195,7 +197,7 @@ function expectNoSecrets(text: string): void {
 describe.each(MODES)('Red5 Cloud through $label', (mode) => {
   describe('POST /tokens with a room: a conference token', () => {
     it.each(ROLES)('grant %s: signed with the conference secret, the role mapped per DESIGN.md', async (role) => {
-      const agent = cloudApp(mode, { authorize: () => ({ role }) });
+      const agent = cloudApp(mode, { authorize: () => ({ ...OPEN, role }) });
       const res = await postJson(agent, { room: ROOM });
       const body = expectJsonOk(res);
       expect(Object.keys(body).sort()).toEqual(['identity', 'role', 'tokens']);
@@ -227,7 +229,7 @@ describe.each(MODES)('Red5 Cloud through $label', (mode) => {
     });
 
     it('issues a requested role within the grant and the least lifetime of request and grant', async () => {
-      const agent = cloudApp(mode, { authorize: () => ({ role: 'moderator', ttlMinutes: 20 }) });
+      const agent = cloudApp(mode, { authorize: () => ({ ...OPEN, role: 'moderator', ttlMinutes: 20 }) });
       const asked = await verifyConference(
         conferenceTokenOf(await postJson(agent, { room: ROOM, role: 'publisher', ttlMinutes: 5 })),
       );
@@ -239,7 +241,7 @@ describe.each(MODES)('Red5 Cloud through $label', (mode) => {
     });
 
     it('refuses a role or room beyond the grant with 403, before asking PubNub', async () => {
-      const agent = cloudApp(mode, { authorize: () => ({ role: 'subscriber', rooms: [ROOM] }) });
+      const agent = cloudApp(mode, { authorize: () => ({ ...OPEN, role: 'subscriber', rooms: [ROOM] }) });
       const before = standIn.requests.length;
       expectProblem(await postJson(agent, { room: ROOM, role: 'publisher' }), 403, 'forbidden');
       expectProblem(await postJson(agent, { room: 'room-other' }), 403, 'forbidden');
@@ -252,7 +254,7 @@ describe.each(MODES)('Red5 Cloud through $label', (mode) => {
       ['read only', { read: true }, { read: true, write: false }],
       ['write only', { write: true }, { read: false, write: true }],
     ] as const)('a conference token’s PubNub grant on its room follows grant.chat (%s)', async (_name, chat, bits) => {
-      const agent = cloudApp(mode, { authorize: () => ({ role: 'moderator', chat }) });
+      const agent = cloudApp(mode, { authorize: () => ({ ...OPEN, role: 'moderator', chat }) });
       const payload = await verifyConference(conferenceTokenOf(await postJson(agent, { room: ROOM })));
       expect(payload.role).toBe('admin');
       const grant = lastGrant();
@@ -263,7 +265,7 @@ describe.each(MODES)('Red5 Cloud through $label', (mode) => {
     it.each([{}, { read: false, write: false }])(
       'a grant with no chat rights (%j) refuses chat and conference tokens with 403, before asking PubNub',
       async (chat) => {
-        const agent = cloudApp(mode, { authorize: () => ({ role: 'publisher', chat }) });
+        const agent = cloudApp(mode, { authorize: () => ({ ...OPEN, role: 'publisher', chat }) });
         const before = standIn.requests.length;
         expectProblem(await postJson(agent, { channel: CHANNEL }), 403, 'forbidden');
         expectProblem(await postJson(agent, { room: ROOM }), 403, 'forbidden');
@@ -289,7 +291,7 @@ describe.each(MODES)('Red5 Cloud through $label', (mode) => {
     it.each([...byRole, ...byGrant])(
       'grant %s with chat %j: PubNub gets exactly %j for the user',
       async (role, chat, rights) => {
-        const grantValue: Grant = { role, ...(chat !== undefined && { chat }) };
+        const grantValue: Grant = { ...OPEN, role, ...(chat !== undefined && { chat }) };
         const agent = cloudApp(mode, { authorize: () => grantValue });
         const body = expectJsonOk(await postJson(agent, { channel: CHANNEL }));
         expect(body).toMatchObject({ identity: 'carol', role });
@@ -315,7 +317,7 @@ describe.each(MODES)('Red5 Cloud through $label', (mode) => {
     );
 
     it('asks PubNub for the lifetime in whole minutes: the least of request and grant', async () => {
-      const agent = cloudApp(mode, { authorize: () => ({ role: 'publisher', ttlMinutes: 20 }) });
+      const agent = cloudApp(mode, { authorize: () => ({ ...OPEN, role: 'publisher', ttlMinutes: 20 }) });
       const asked = expectJsonOk(await postJson(agent, { channel: CHANNEL, ttlMinutes: 15 }));
       expect(lastGrant().json?.ttl).toBe(15);
       expect((asked.tokens as { chat: { expiresAt: string } }).chat.expiresAt).toBe(isoAt(now() + 15 * 60));
@@ -324,7 +326,7 @@ describe.each(MODES)('Red5 Cloud through $label', (mode) => {
     });
 
     it('issues conference and chat tokens together for a room and a channel', async () => {
-      const agent = cloudApp(mode, { authorize: () => ({ role: 'publisher' }) });
+      const agent = cloudApp(mode, { authorize: () => ({ ...OPEN, role: 'publisher' }) });
       const before = standIn.requests.length;
       const body = expectJsonOk(await postJson(agent, { room: ROOM, channel: CHANNEL }));
       const tokens = body.tokens as Record<string, { token: string }>;
@@ -343,7 +345,7 @@ describe.each(MODES)('Red5 Cloud through $label', (mode) => {
       const agent = cloudApp(mode, {
         authorize: (context) => {
           seen.push(context);
-          return { role: 'publisher', channels: [CHANNEL] };
+          return { ...OPEN, role: 'publisher', channels: [CHANNEL] };
         },
       });
       const res = await postTo(agent, SDK_ROUTES.chat, {
@@ -367,7 +369,7 @@ describe.each(MODES)('Red5 Cloud through $label', (mode) => {
     });
 
     it('/chat-token grants only the rights asked, never the role’s wider ones', async () => {
-      const agent = cloudApp(mode, { authorize: () => ({ role: 'moderator' }) });
+      const agent = cloudApp(mode, { authorize: () => ({ ...OPEN, role: 'moderator' }) });
       expectJsonOk(await postTo(agent, SDK_ROUTES.chat, { userId: 'carol', channelId: CHANNEL, write: false }));
       expect(lastGrant().json?.permissions.resources.channels).toEqual(
         channelBits(CHANNEL, { read: true, write: false }),
@@ -384,7 +386,7 @@ describe.each(MODES)('Red5 Cloud through $label', (mode) => {
       const agent = cloudApp(mode, {
         authorize: (context) => {
           seen.push(context);
-          return { role: 'publisher' };
+          return { ...OPEN, role: 'publisher' };
         },
       });
       const res = await postTo(agent, SDK_ROUTES.conference, {
@@ -419,7 +421,7 @@ describe.each(MODES)('Red5 Cloud through $label', (mode) => {
       const agent = cloudApp(mode, {
         authorize: () => {
           authorized++;
-          return { role: 'moderator', rooms: 'any', channels: 'any' };
+          return { ...OPEN, role: 'moderator', rooms: 'any', channels: 'any' };
         },
       });
       const before = standIn.requests.length;
@@ -435,22 +437,22 @@ describe.each(MODES)('Red5 Cloud through $label', (mode) => {
     });
 
     it('refuses chat rights beyond the grant with 403', async () => {
-      const subscriber = cloudApp(mode, { authorize: () => ({ role: 'subscriber' }) });
+      const subscriber = cloudApp(mode, { authorize: () => ({ ...OPEN, role: 'subscriber' }) });
       const before = standIn.requests.length;
       const body = { userId: 'carol', channelId: CHANNEL, read: true, write: true };
       expectProblem(await postTo(subscriber, SDK_ROUTES.chat, body), 403, 'forbidden');
       expectProblem(await postTo(subscriber, SDK_ROUTES.chat, { ...body, read: false }), 403, 'forbidden');
       // A grant's chat rights override the role's: a moderator granted read alone may not write.
-      const readOnly = cloudApp(mode, { authorize: () => ({ role: 'moderator', chat: { read: true } }) });
+      const readOnly = cloudApp(mode, { authorize: () => ({ ...OPEN, role: 'moderator', chat: { read: true } }) });
       expectProblem(await postTo(readOnly, SDK_ROUTES.chat, body), 403, 'forbidden');
       // Nor may anyone have a channel the grant does not list.
-      const listed = cloudApp(mode, { authorize: () => ({ role: 'moderator', channels: ['channel-other'] }) });
+      const listed = cloudApp(mode, { authorize: () => ({ ...OPEN, role: 'moderator', channels: ['channel-other'] }) });
       expectProblem(await postTo(listed, SDK_ROUTES.chat, body), 403, 'forbidden');
       expect(standIn.requests).toHaveLength(before);
     });
 
     it('refuses read and write both false with 400', async () => {
-      const agent = cloudApp(mode, { authorize: () => ({ role: 'moderator' }) });
+      const agent = cloudApp(mode, { authorize: () => ({ ...OPEN, role: 'moderator' }) });
       const res = await postTo(agent, SDK_ROUTES.chat, {
         userId: 'carol',
         channelId: CHANNEL,
@@ -521,7 +523,7 @@ describe.each(MODES)('Red5 Cloud through $label', (mode) => {
         const logged = captureLogger();
         const denied: DeniedEvent[] = [];
         const agent = cloudApp(mode, {
-          authorize: () => ({ role: 'publisher' }),
+          authorize: () => ({ ...OPEN, role: 'publisher' }),
           logger: logged.logger,
           onDenied: (event) => void denied.push(event),
         });

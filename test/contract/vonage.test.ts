@@ -5,6 +5,7 @@ import { decodeJwt, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { MODES } from './apps.js';
 import { frozenClock } from './support/clock.js';
+import { OPEN } from './support/grants.js';
 import { expectProblem, postJson } from './support/http.js';
 import { apiKeyIdentify } from './support/identity.js';
 import { serve } from './support/options.js';
@@ -24,7 +25,7 @@ const session = (owner: string) => `2_${Buffer.from(`1~${owner}~~Sun Nov 22 2026
 const realNow = () => frozenClock(new Date(Math.floor(Date.now() / 1000) * 1000).toISOString());
 
 describe.each(MODES)('Vonage Video tokens through $label', (mode) => {
-  const vonageApp = (grant: Grant = { role: 'moderator', sessions: 'any' }) => {
+  const vonageApp = (grant: Grant = { ...OPEN, role: 'moderator', sessions: 'any' }) => {
     const clock = realNow();
     return {
       clock,
@@ -84,7 +85,7 @@ describe.each(MODES)('Vonage Video tokens through $label', (mode) => {
     const clock = realNow();
     const { agent } = serve(mode, {
       identify: apiKeyIdentify(mode.variant),
-      authorize: () => ({ role: 'publisher', rooms: 'any', sessions: 'any' }),
+      authorize: () => ({ ...OPEN, role: 'publisher', rooms: 'any', sessions: 'any' }),
       red5pro: { secret: SECRET },
       vonage: { applicationId: APPLICATION_ID, privateKey: privatePem },
       clock,
@@ -98,7 +99,7 @@ describe.each(MODES)('Vonage Video tokens through $label', (mode) => {
   it('serves legacy OpenTok projects, refusing sessions of another API key with 400', async () => {
     const { agent } = serve(mode, {
       identify: apiKeyIdentify(mode.variant),
-      authorize: () => ({ role: 'subscriber', sessions: 'any' }),
+      authorize: () => ({ ...OPEN, role: 'subscriber', sessions: 'any' }),
       opentok: { apiKey: API_KEY, apiSecret: API_SECRET },
       clock: realNow(),
     });

@@ -22,7 +22,8 @@ export interface IssuedEvent {
   readonly rooms: readonly string[];
   readonly channel: string | undefined;
   readonly session: string | undefined;
-  readonly transports: readonly string[] | undefined;
+  /** The transports the Red5 Pro token allows: a list, `'any'`, or `[]` when none were granted. */
+  readonly transports: readonly string[] | 'any';
   /** Token name → expiry (ISO 8601). Never the token itself. */
   readonly expiresAt: Readonly<Record<string, string>>;
 }

@@ -9,23 +9,31 @@ export interface Identity {
 
 /**
  * What the app's `authorize` hook allows a caller. Anything the request asks for must lie
- * within it; nothing is widened.
+ * within it; nothing is widened. A list that is left out grants nothing: rooms, channels,
+ * sessions and transports are each open only when the grant lists them or says `'any'`.
  */
 export interface Grant {
   /** The highest role the caller may have; also the role issued when the request names none. */
   readonly role: Role;
   /**
-   * Rooms the caller may enter: a list, or `'any'` for every valid room name. Absent: only the
-   * room the request names (least privilege).
+   * Rooms the caller may enter (Red5 Pro, Red5 Cloud conference): a list, or `'any'` for every
+   * valid room name. Absent or empty: none.
    */
   readonly rooms?: readonly string[] | 'any';
-  /** Chat channels the caller may use; same rules as `rooms`. */
+  /** Red5 Cloud chat channels the caller may use; same rules as `rooms`. */
   readonly channels?: readonly string[] | 'any';
   /** Vonage session ids the caller may join; same rules as `rooms`. */
   readonly sessions?: readonly string[] | 'any';
-  /** Transports the caller may use (Red5 Pro `red5-transport`). Absent: any transport. */
-  readonly transports?: readonly string[];
-  /** Upper bound for the token lifetime, in whole minutes. */
+  /**
+   * Red5 Pro transports the caller may use (`RTMP`, `RTSP`, `WHIP`, `WHEP`, any case), or
+   * `'any'`. Absent: none, so a Red5 Pro token is refused (403). An empty list is a mistake
+   * (500): leave the field out to grant none.
+   */
+  readonly transports?: readonly string[] | 'any';
+  /**
+   * Upper bound for the token lifetime, in whole minutes. It caps, never sets: a request that
+   * names no lifetime gets the least of the platform's default and this cap.
+   */
   readonly ttlMinutes?: number;
   /**
    * Display name written into the Red5 Pro `name` claim. Token contents are readable by
@@ -50,5 +58,10 @@ export interface ChatRights {
   readonly write?: boolean;
 }
 
-/** The least privilege: subscribe to the requested room, nothing else. */
-export const DEFAULT_GRANT: Grant = Object.freeze({ role: 'subscriber' });
+/**
+ * The grant of an issuer without an `authorize` hook, the least privilege: subscribe to the
+ * room the request names, over any transport; no chat channel, no Vonage session.
+ */
+export function defaultGrant(request: { readonly room?: string | undefined }): Grant {
+  return { role: 'subscriber', rooms: request.room === undefined ? [] : [request.room], transports: 'any' };
+}

@@ -1,9 +1,9 @@
 export type { AuditEvent, DeniedEvent, IssuedEvent, Logger } from './audit.js';
 export type { Clock } from './clock.js';
 export { isRoomkeyError, RoomkeyError, type RoomkeyErrorCode } from './errors.js';
-export { type ChatRights, DEFAULT_GRANT, type Grant, type Identity } from './grant.js';
+export { type ChatRights, defaultGrant, type Grant, type Identity } from './grant.js';
 export type { RateLimiter, RateLimitOptions, RateLimitWindow } from './limits.js';
-export { isValidName, NAME_PATTERN } from './names.js';
+export { describeNonCanonicalId, isValidName, NAME_PATTERN } from './names.js';
 export {
   type AuthorizeContext,
   createTokenIssuer,

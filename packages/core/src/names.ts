@@ -28,6 +28,33 @@ export function hasControlCharacter(value: string): boolean {
   return CONTROL_CHARACTER.test(value);
 }
 
+// Characters that make two different ids look the same: invisible format characters (zero-width
+// spaces and joiners, the byte order mark, bidirectional controls, the soft hyphen), line and
+// paragraph separators, and every space but U+0020.
+const INVISIBLE = /[\p{Cf}\p{Zl}\p{Zp}]/u;
+const OTHER_SPACE = /[^\P{Zs} ]/u;
+/** With the `u` flag a surrogate pair is one code point: only a lone surrogate is `Cs`. */
+const UNPAIRED_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Why a user id is not in canonical form, or `undefined` when it is. A user id becomes a
+ * token's subject and a chat identity, so two ids that a person (or a trimming library) would
+ * take for one must never both exist: ids with control or invisible characters, spaces other
+ * than U+0020, a space at either end, unpaired surrogates or text not in Unicode NFC are
+ * refused, never repaired. The description never repeats the id.
+ */
+export function describeNonCanonicalId(id: string): string | undefined {
+  if (hasControlCharacter(id)) return 'contains a control character';
+  if (UNPAIRED_SURROGATE.test(id)) return 'contains an unpaired surrogate (not well-formed Unicode)';
+  if (INVISIBLE.test(id)) {
+    return 'contains an invisible character (such as a zero-width space, a byte order mark or a line separator)';
+  }
+  if (OTHER_SPACE.test(id)) return 'contains a space other than U+0020 (such as a no-break space)';
+  if (id.startsWith(' ') || id.endsWith(' ')) return 'starts or ends with a space';
+  if (id.normalize('NFC') !== id) return 'is not in Unicode normalization form C (NFC)';
+  return undefined;
+}
+
 export function isValidName(value: unknown): value is string {
   return typeof value === 'string' && NAME_PATTERN.test(value);
 }

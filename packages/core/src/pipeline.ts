@@ -4,9 +4,9 @@ import { checkLogger, type DeniedEvent, type IssuedEvent, type Logger } from './
 import { type Clock, resolveClock } from './clock.js';
 import { isRoomkeyError } from './errors.js';
 import type { Grant, Identity } from './grant.js';
-import { DEFAULT_GRANT } from './grant.js';
+import { defaultGrant } from './grant.js';
 import { checkRateLimit, type Limits, type RateLimitOptions } from './limits.js';
-import { ASCII_LETTERS, hasControlCharacter, NAME_PATTERN } from './names.js';
+import { ASCII_LETTERS, describeNonCanonicalId, hasControlCharacter, NAME_PATTERN } from './names.js';
 import type { AddressField, IssuedToken, PlatformIssueInput, TokenPlatform } from './platform.js';
 import { createOpenTokSigner, type OpenTokSigner, type OpenTokSignerOptions } from './platforms/opentok.js';
 import {
@@ -176,6 +176,7 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
         const parsed = protocol.parse(await readJsonBody(request, config.maxBodyBytes, config.bodyTimeoutMs));
         const tokenRequest = parsed.request;
         const platforms = platformsFor(protocol, tokenRequest, config.platforms);
+        for (const platform of platforms) checkTarget(platform, tokenRequest[platform.addressedBy] as string);
 
         const identity = checkIdentity(await callApp(() => config.identify(request.native), 'identify', true));
         if (identity === null) {
@@ -200,7 +201,7 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
               'authorize',
               true,
             )
-          : DEFAULT_GRANT;
+          : defaultGrant(tokenRequest);
         if (granted === false) throw new HttpProblem('forbidden', 'You may not have tokens for this request.');
         let grant = checkGrant(granted);
         const role = checkRequestAgainstGrant(tokenRequest, grant);
@@ -216,13 +217,11 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
           throw new HttpProblem('forbidden', 'Your grant allows no chat rights, which this token needs.');
         }
 
-        // The least of what the request asks and the grant allows; each platform then applies
-        // its own default (when neither says) and cap.
-        const asked = Math.min(
-          (tokenRequest.ttlMinutes ?? Number.POSITIVE_INFINITY) * 60,
-          (grant.ttlMinutes ?? Number.POSITIVE_INFINITY) * 60,
-        );
-        const transports = tokenRequest.transports ?? grant.transports;
+        // The request's lifetime, else each platform's default; the grant caps either, and
+        // so does each platform.
+        const requested = tokenRequest.ttlMinutes === undefined ? undefined : tokenRequest.ttlMinutes * 60;
+        const cap = grant.ttlMinutes === undefined ? Number.POSITIVE_INFINITY : grant.ttlMinutes * 60;
+        const transports = tokenRequest.transports ?? grant.transports ?? [];
         const issue = (platform: TokenPlatform) =>
           issueOne(platform, {
             identity,
@@ -231,7 +230,8 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
             target: tokenRequest[platform.addressedBy] as string,
             transports,
             ttlSeconds: Math.min(
-              Number.isFinite(asked) ? asked : (platform.defaultTtlSeconds ?? platform.maxTtlSeconds),
+              requested ?? platform.defaultTtlSeconds ?? platform.maxTtlSeconds,
+              cap,
               platform.maxTtlSeconds,
             ),
           });
@@ -437,15 +437,34 @@ function configuredPlatforms<Native>(options: TokenIssuerOptions<Native>, clock:
 }
 
 /**
- * The grant is schema-checked before signing, so a claim a signer still refuses came from the
- * request (a session of another OpenTok project, say): the client's mistake, 400.
+ * A target that passed the request schema but that a platform cannot use (a Red5 Cloud channel
+ * too long for PubNub, a session of another OpenTok project): the client's mistake, 400.
+ */
+function checkTarget(platform: TokenPlatform, target: string): void {
+  try {
+    platform.checkTarget?.(target);
+  } catch (error) {
+    if (isRoomkeyError(error, 'invalid_claim')) {
+      throw new HttpProblem('invalid_request', `The ${platform.addressedBy} cannot be used: ${error.message}.`);
+    }
+    throw error;
+  }
+}
+
+/**
+ * The request and its target were checked before signing, so a claim a signer still refuses
+ * came from the app (an identity id too long for PubNub, a grant the platform cannot use):
+ * the app's mistake, answered 500 and logged with the platform's reason.
  */
 async function issueOne(platform: TokenPlatform, input: PlatformIssueInput): Promise<IssuedToken> {
   try {
     return await platform.issue(input);
   } catch (error) {
     if (isRoomkeyError(error, 'invalid_claim')) {
-      throw new HttpProblem('invalid_request', `The ${platform.addressedBy} cannot be used: ${error.message}.`);
+      throw new Error(
+        `the ${platform.tokenName} token cannot be signed for what identify and authorize returned: ${error.message}`,
+        { cause: error },
+      );
     }
     if (isRoomkeyError(error, 'upstream_error')) {
       // The message names what failed (a status, a timeout) and is safe to log; the client
@@ -508,19 +527,44 @@ function addressedPlatforms(request: TokenRequest, platforms: readonly TokenPlat
   return addressed;
 }
 
-const IdentitySchema = v.looseObject({
-  id: v.pipe(
-    v.string('identity.id must be a string'),
-    v.minLength(1, 'identity.id must not be empty'),
-    v.maxLength(256, 'identity.id must be at most 256 characters'),
-    v.check((id) => !hasControlCharacter(id), 'identity.id must not contain control characters'),
-  ),
-});
+/** What a value is, in words that never repeat it: `a string`, `an array`, `true`… */
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'boolean') return String(value);
+  const type = typeof value;
+  return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
+}
 
+const idMessage = 'identity.id must be a string of 1 to 256 characters';
+
+const IdentitySchema = v.looseObject(
+  {
+    id: v.pipe(
+      v.string(idMessage),
+      v.minLength(1, idMessage),
+      v.maxLength(256, idMessage),
+      v.rawCheck(({ dataset, addIssue }) => {
+        if (!dataset.typed) return;
+        const flaw = describeNonCanonicalId(dataset.value);
+        if (flaw !== undefined) addIssue({ message: `identity.id ${flaw}: roomkey uses ids exactly as given` });
+      }),
+    ),
+  },
+  'identity.id is missing: identify must return an object { id } or null',
+);
+
+/**
+ * What identify returned, checked. Every message is fixed text or a kind ("a string"): an
+ * app that returns a header by mistake must not find the header's value in its log.
+ */
 function checkIdentity(identity: unknown): Identity | null {
   if (identity === null || identity === undefined) return null;
+  if (typeof identity !== 'object' || Array.isArray(identity)) {
+    throw new Error(`identify must return an object { id } or null, not ${kindOf(identity)}`);
+  }
   const result = v.safeParse(IdentitySchema, identity);
-  if (!result.success) throw new Error(`identify returned an invalid identity (${describeIssues(result.issues)})`);
+  if (!result.success) throw new Error(`identify returned an invalid identity: ${describeIssues(result.issues, '')}`);
   return identity as Identity;
 }
 
@@ -530,26 +574,37 @@ const targetList = (what: string, pattern: RegExp) => {
   return v.union([v.literal('any'), v.array(v.pipe(v.string(message), v.regex(pattern, message)), message)], message);
 };
 
-const transportsMessage = `grant.transports may only hold ${RED5PRO_TRANSPORTS.join(', ')}`;
+const transportsMessage = `grant.transports must be 'any' or a list of ${RED5PRO_TRANSPORTS.join(', ')}`;
+const emptyTransportsMessage =
+  "grant.transports is an empty list: list the transports the caller may use, say 'any', or leave it out to grant none";
 const ttlMessage = 'grant.ttlMinutes must be a whole number of minutes, at least 1';
 const nameMessage = 'grant.name must be 1-256 characters without control characters';
 const chatMessage = 'grant.chat must be an object { read?: boolean, write?: boolean }';
 const dataMessage = `grant.connectionData must be a string of at most ${VONAGE_MAX_DATA_LENGTH} characters`;
 
-const GrantSchema = v.object(
+const GrantSchema = v.strictObject(
   {
     role: v.picklist(ROLES, `grant.role must be one of ${ROLES.join(', ')}`),
     rooms: v.optional(targetList('rooms', NAME_PATTERN)),
     channels: v.optional(targetList('channels', NAME_PATTERN)),
     sessions: v.optional(targetList('sessions', SESSION_PATTERN)),
     transports: v.optional(
-      v.array(
-        v.pipe(
-          v.string(transportsMessage),
-          v.regex(ASCII_LETTERS, transportsMessage),
-          v.toUpperCase(),
-          v.picklist(RED5PRO_TRANSPORTS, transportsMessage),
-        ),
+      v.union(
+        [
+          v.literal('any'),
+          v.pipe(
+            v.array(
+              v.pipe(
+                v.string(transportsMessage),
+                v.regex(ASCII_LETTERS, transportsMessage),
+                v.toUpperCase(),
+                v.picklist(RED5PRO_TRANSPORTS, transportsMessage),
+              ),
+              transportsMessage,
+            ),
+            v.minLength(1, emptyTransportsMessage),
+          ),
+        ],
         transportsMessage,
       ),
     ),
@@ -570,13 +625,13 @@ const GrantSchema = v.object(
       ),
     ),
   },
-  'authorize must return a grant object or false',
+  (issue) => `authorize must return a grant object { role, … } or false, not ${kindOf(issue.input)}`,
 );
 
 /** A grant is the app's output: a malformed one is the app's bug (500), never the client's. */
 function checkGrant(grant: unknown): Grant {
   const result = v.safeParse(GrantSchema, grant);
-  if (!result.success) throw new Error(`authorize returned an invalid grant (${describeIssues(result.issues)})`);
+  if (!result.success) throw new Error(`authorize returned an invalid grant: ${describeIssues(result.issues, '')}`);
   return result.output as Grant;
 }
 
@@ -593,14 +648,14 @@ function checkRequestAgainstGrant(request: TokenRequest, grant: Grant): Role {
   }
   for (const field of ADDRESS_FIELDS) {
     const target = request[field];
-    const allowed = grant[GRANT_TARGETS[field]];
-    // Absent from the grant: the requested target only (least privilege). 'any': every target.
-    if (target !== undefined && allowed !== undefined && allowed !== 'any' && !allowed.includes(target)) {
+    // Absent from the grant: none. 'any': every valid target.
+    const allowed = grant[GRANT_TARGETS[field]] ?? [];
+    if (target !== undefined && allowed !== 'any' && !allowed.includes(target)) {
       throw new HttpProblem('forbidden', `The requested ${field} is not granted to you.`);
     }
   }
-  if (request.transports !== undefined && grant.transports !== undefined) {
-    const granted = grant.transports;
+  const granted = grant.transports ?? [];
+  if (request.transports !== undefined && granted !== 'any') {
     if (request.transports.some((transport) => !granted.includes(transport))) {
       throw new HttpProblem('forbidden', 'A requested transport is not granted to you.');
     }

@@ -11,8 +11,11 @@ export interface PlatformIssueInput {
   readonly role: Role;
   /** The value of the field that addresses this platform (a room, channel or session id). */
   readonly target: string;
-  /** Requested or granted transports, already checked against the grant. */
-  readonly transports?: readonly string[] | undefined;
+  /**
+   * The transports the token may allow: the requested ones (already checked against the grant),
+   * else the granted ones; `'any'` only when the grant says so, `[]` when it grants none.
+   */
+  readonly transports: readonly string[] | 'any';
   /** The lifetime the request and grant allow; the platform clamps it to its own cap. */
   readonly ttlSeconds: number;
 }
@@ -33,7 +36,17 @@ export interface TokenPlatform {
   readonly addressedBy: AddressField;
   /** The longest lifetime this platform issues, in seconds. */
   readonly maxTtlSeconds: number;
-  /** The lifetime when neither request nor grant names one. Default: `maxTtlSeconds`. */
+  /** The lifetime when the request names none (the grant may still cap it). Default: `maxTtlSeconds`. */
   readonly defaultTtlSeconds?: number;
+  /**
+   * Checks a target (room, channel or session id) that passed the request schema but that this
+   * platform cannot use, before anyone is identified: throw a `RoomkeyError` with code
+   * `invalid_claim` whose message says why (never echoing the value). The client's mistake: 400.
+   */
+  checkTarget?(target: string): void;
+  /**
+   * Signs. The request was checked against the grant; an `invalid_claim` thrown here means the
+   * identity or the grant cannot be used by this platform, the app's mistake: 500, logged.
+   */
   issue(input: PlatformIssueInput): Promise<IssuedToken>;
 }

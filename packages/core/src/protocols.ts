@@ -48,10 +48,10 @@ export interface Protocol {
   readonly problemMembers?: Readonly<Record<string, unknown>>;
 }
 
+// Compared with the signed-in user's id exactly as sent: never trimmed or otherwise repaired.
 const userId = v.pipe(
   v.string('userId must be a string'),
-  v.trim(),
-  v.minLength(1, 'userId must not be blank'),
+  v.minLength(1, 'userId must not be empty'),
   v.maxLength(PUBNUB_MAX_UUID_LENGTH, `userId must be at most ${PUBNUB_MAX_UUID_LENGTH} characters`),
 );
 const channelId = v.pipe(

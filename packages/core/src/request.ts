@@ -93,8 +93,11 @@ export function parseTokenRequest(body: unknown): TokenRequest {
 
 const SAFE_KEY = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
 
-/** Turns schema issues into a sentence that never repeats a submitted value. */
-export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string {
+/**
+ * Turns schema issues into a sentence that never repeats a submitted value: each issue's own
+ * (fixed) message, or the name of an unknown field when it is a plain identifier.
+ */
+export function describeIssues(issues: readonly v.BaseIssue<unknown>[], lead = 'Invalid token request: '): string {
   const parts = issues.slice(0, 3).map((issue) => {
     const key = issue.path?.[0]?.key;
     if (issue.type === 'strict_object' && issue.path?.length === 1) {
@@ -102,7 +105,7 @@ export function describeIssues(issues: readonly v.BaseIssue<unknown>[]): string 
     }
     return issue.message;
   });
-  return `Invalid token request: ${parts.join('; ')}.`;
+  return `${lead}${parts.join('; ')}.`;
 }
 
 /** The parts of an HTTP request the body reader needs, whatever the framework. */

@@ -106,14 +106,24 @@ describe('PyJWT (Python) agrees with our Red5 Pro tokens', () => {
   it('verifies expiry and issuer of a token signed with the real clock', async () => {
     // The only test that reads the real clock: PyJWT checks exp against time.time().
     const signer = createRed5ProSigner({ secret: SECRET, issuer: 'your-issuer' });
-    const signed = await signer.sign({ subject: 'viewer456', roles: ['red5-subscriber'], transports: ['whep'] });
+    const signed = await signer.sign({
+      rooms: 'any',
+      subject: 'viewer456',
+      roles: ['red5-subscriber'],
+      transports: ['whep'],
+    });
     const claims = JSON.parse(await runPython(DECODE_VERIFYING_TIME_AND_ISSUER, { TOKEN: signed.token, SECRET }));
     expect(claims).toEqual({ ...signed.claims });
     expect(claims['red5-transport']).toBe('WHEP');
   });
 
   it('refuses our token under another secret (PyJWT really checks the signature)', async () => {
-    const signed = await createRed5ProSigner({ secret: SECRET, issuer: 'your-issuer' }).sign({ subject: 'x' });
+    const signed = await createRed5ProSigner({ secret: SECRET, issuer: 'your-issuer' }).sign({
+      roles: 'any',
+      transports: 'any',
+      rooms: 'any',
+      subject: 'x',
+    });
     const output = JSON.parse(
       await runPython(DECODE_VERIFYING_TIME_AND_ISSUER, { TOKEN: signed.token, SECRET: OTHER_SECRET }),
     );
@@ -122,7 +132,13 @@ describe('PyJWT (Python) agrees with our Red5 Pro tokens', () => {
 
   it('refuses our expired token (exp in seconds, as PyJWT reads it)', async () => {
     const signer = makeSigner({ issuer: 'your-issuer', clock: frozenClock(Date.parse('2020-01-01T00:00:00Z')) });
-    const signed = await signer.sign({ subject: 'tempuser', ttlSeconds: 60 });
+    const signed = await signer.sign({
+      roles: 'any',
+      transports: 'any',
+      rooms: 'any',
+      subject: 'tempuser',
+      ttlSeconds: 60,
+    });
     const output = JSON.parse(await runPython(DECODE_VERIFYING_TIME_AND_ISSUER, { TOKEN: signed.token, SECRET }));
     expect(output).toEqual({ error: 'ExpiredSignatureError' });
   });

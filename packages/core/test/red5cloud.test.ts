@@ -331,10 +331,37 @@ describe('conference tokens', () => {
     },
   );
 
-  it('trim the user id and room id, as Red5’s package does', async () => {
-    const token = await client().getConferenceToken('  user-123\t', ' room-abc ', 'subscriber', 5);
-    expect(payloadOf(token)).toMatchObject({ uid: 'user-123', roomId: 'room-abc' });
-    expect(standIn.last().json?.permissions.uuid).toBe('user-123');
+  // Red5's package trims both, which maps `alice ` onto `alice`: another user's chat identity.
+  it.each([
+    ['a space after it', 'user-123 '],
+    ['a tab before it', '\tuser-123'],
+    ['a no-break space', 'user\u00a0123'],
+    ['a byte order mark', '\ufeffuser-123'],
+    ['a line separator', 'user-123\u2028'],
+    ['a zero-width space', 'user\u200b-123'],
+    ['decomposed Unicode (not NFC)', 'rene\u0301'],
+  ])('refuse a user id with %s before asking PubNub, never trimming it', async (_name, userId) => {
+    const before = standIn.requests.length;
+    const error = await expectRoomkeyError(
+      () => client().getConferenceToken(userId, 'room-abc', 'subscriber', 5),
+      'invalid_claim',
+    );
+    expect(error.message).toMatch(/^userId /);
+    expect(error.message).not.toContain(userId);
+    expect(standIn.requests).toHaveLength(before);
+  });
+
+  it('use a user id exactly as given, with an inner space and non-ASCII letters', async () => {
+    const token = await client().getConferenceToken('René Dupont', 'room-abc', 'subscriber', 5);
+    expect(payloadOf(token).uid).toBe('René Dupont');
+    expect(standIn.last().json?.permissions.uuid).toBe('René Dupont');
+  });
+
+  it('refuse a room id with spaces around it instead of trimming it', async () => {
+    await expectRoomkeyError(
+      () => client().getConferenceToken('user-123', ' room-abc ', 'subscriber', 5),
+      'invalid_claim',
+    );
   });
 
   it('last 60 minutes by default', async () => {
@@ -454,7 +481,7 @@ describe('PubNub failures while issuing', () => {
 describe('the pipeline platforms', () => {
   const identity = { id: 'carol' };
   function input(role: Role, overrides: Partial<PlatformIssueInput> = {}): PlatformIssueInput {
-    return { identity, grant: { role }, role, target: 'room-abc', ttlSeconds: 1800, ...overrides };
+    return { identity, grant: { role }, role, target: 'room-abc', transports: 'any', ttlSeconds: 1800, ...overrides };
   }
 
   it('conference: named and bounded for the pipeline', () => {

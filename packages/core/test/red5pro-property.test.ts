@@ -31,14 +31,15 @@ const validInput = fc.record(
   {
     subject: fc.string({ unit: 'binary', minLength: 1, maxLength: 64 }).filter((value) => !CONTROL.test(value)),
     name: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }).filter((value) => !CONTROL.test(value)),
-    rooms: fc.array(room, { minLength: 1, maxLength: 6 }),
-    roles: fc.subarray([...RED5PRO_ROLES], { minLength: 1 }),
-    transports: fc
-      .subarray([...RED5PRO_TRANSPORTS], { minLength: 1 })
-      .chain((names) => fc.tuple(...names.map(anyCase))),
+    rooms: fc.oneof(fc.constant('any' as const), fc.array(room, { minLength: 1, maxLength: 6 })),
+    roles: fc.oneof(fc.constant('any' as const), fc.subarray([...RED5PRO_ROLES], { minLength: 1 })),
+    transports: fc.oneof(
+      fc.constant('any' as const),
+      fc.subarray([...RED5PRO_TRANSPORTS], { minLength: 1 }).chain((names) => fc.tuple(...names.map(anyCase))),
+    ),
     ttlSeconds: fc.integer({ min: 60, max: MAX_TTL }),
   },
-  { requiredKeys: ['subject'] },
+  { requiredKeys: ['subject', 'rooms', 'roles', 'transports'] },
 );
 
 describe('Red5 Pro sign → verify round trip (property)', () => {
@@ -64,20 +65,19 @@ describe('Red5 Pro sign → verify round trip (property)', () => {
 
           const choose = <T>(values: readonly T[]): T => values[pick % values.length] as T;
           const require: Red5ProRequirement = {
-            role:
-              input.roles === undefined ? choose(['publisher', 'subscriber'] as const) : choose(input.roles).slice(5),
-            room: input.rooms === undefined ? (anyRoom ?? 'lobby') : choose(input.rooms),
-            ...(input.transports !== undefined ? { transport: choose(input.transports) } : {}),
+            role: input.roles === 'any' ? choose(['publisher', 'subscriber'] as const) : choose(input.roles).slice(5),
+            room: input.rooms === 'any' ? (anyRoom ?? 'lobby') : choose(input.rooms),
+            ...(input.transports !== 'any' ? { transport: choose(input.transports) } : {}),
           } as Red5ProRequirement;
           const verified = await verifier.verify(token, require);
 
           expect(verified.subject).toBe(input.subject);
           expect(verified.issuer).toBe('roomkey');
           expect(verified.name).toBe(input.name);
-          expect(verified.roles).toEqual(input.roles === undefined ? undefined : [...new Set(input.roles)]);
-          expect(verified.rooms).toEqual(input.rooms === undefined ? undefined : [...new Set(input.rooms)]);
+          expect(verified.roles).toEqual(input.roles === 'any' ? undefined : [...new Set(input.roles)]);
+          expect(verified.rooms).toEqual(input.rooms === 'any' ? undefined : [...new Set(input.rooms)]);
           expect(verified.transports).toEqual(
-            input.transports === undefined ? undefined : [...new Set(input.transports.map((t) => t.toUpperCase()))],
+            input.transports === 'any' ? undefined : [...new Set(input.transports.map((t) => t.toUpperCase()))],
           );
           expect(verified.expiresAt).toEqual(expiresAt);
           expect(verified.payload).toEqual({ ...claims });
@@ -96,7 +96,7 @@ describe('Red5 Pro sign → verify round trip (property)', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(room, { minLength: 1, maxLength: 4 }), room, async (rooms, other) => {
         fc.pre(!rooms.includes(other));
-        const { token } = await signer.sign({ subject: 'alice', rooms });
+        const { token } = await signer.sign({ roles: 'any', transports: 'any', subject: 'alice', rooms });
         await expect(verifier.verify(token, { room: other })).rejects.toMatchObject({ code: 'room_denied' });
       }),
       RUNS,
@@ -127,7 +127,7 @@ describe('Red5 Pro room names (property)', () => {
           expect(isValidName(name)).toBe(false);
           const rooms = [...others];
           rooms.splice(position % (others.length + 1), 0, name);
-          const error = await signer.sign({ subject: 'alice', rooms }).then(
+          const error = await signer.sign({ roles: 'any', transports: 'any', subject: 'alice', rooms }).then(
             () => undefined,
             (reason: unknown) => reason,
           );

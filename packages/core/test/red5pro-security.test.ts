@@ -177,7 +177,12 @@ describe('signature tampering', () => {
 
   it("rejects one token's signature moved onto another token's payload", async () => {
     const first = await validToken();
-    const { token: publisher } = await signer.sign({ subject: 'alice', roles: ['red5-publisher'] });
+    const { token: publisher } = await signer.sign({
+      transports: 'any',
+      rooms: 'any',
+      subject: 'alice',
+      roles: ['red5-publisher'],
+    });
     sensitive.push(publisher);
     const [, publisherPayload] = splitToken(publisher);
     await expectForgeryRejected(`${first.header}.${publisherPayload}.${first.signature}`);
@@ -186,7 +191,12 @@ describe('signature tampering', () => {
   it('rejects a token re-signed with a secret that differs in one character', async () => {
     const near = `${SECRET.slice(0, -1)}${SECRET.endsWith('A') ? 'B' : 'A'}`;
     sensitive.push(near);
-    const { token } = await createRed5ProSigner({ secret: near, clock: frozenClock() }).sign({ subject: 'mallory' });
+    const { token } = await createRed5ProSigner({ secret: near, clock: frozenClock() }).sign({
+      roles: 'any',
+      transports: 'any',
+      rooms: 'any',
+      subject: 'mallory',
+    });
     await expectForgeryRejected(token);
   });
 
@@ -209,12 +219,24 @@ describe('secrets and tokens never appear in errors', () => {
   });
 
   it('keeps claim values out of signer errors, even when they hold a secret', async () => {
-    await expectRoomkeyError(() => signer.sign({ subject: `${SECRET}\u0000` }), 'invalid_claim');
-    await expectRoomkeyError(() => signer.sign({ subject: 'alice', name: `${SECRET}\n` }), 'invalid_claim');
-    await expectRoomkeyError(() => signer.sign({ subject: 'alice', rooms: [`${SECRET},x`] }), 'invalid_claim');
-    await expectRoomkeyError(() => signer.sign({ subject: 'alice', transports: [SECRET] }), 'invalid_claim');
     await expectRoomkeyError(
-      () => signer.sign({ subject: 'alice', roles: [SECRET as 'red5-publisher'] }),
+      () => signer.sign({ roles: 'any', transports: 'any', rooms: 'any', subject: `${SECRET}\u0000` }),
+      'invalid_claim',
+    );
+    await expectRoomkeyError(
+      () => signer.sign({ roles: 'any', transports: 'any', rooms: 'any', subject: 'alice', name: `${SECRET}\n` }),
+      'invalid_claim',
+    );
+    await expectRoomkeyError(
+      () => signer.sign({ roles: 'any', transports: 'any', subject: 'alice', rooms: [`${SECRET},x`] }),
+      'invalid_claim',
+    );
+    await expectRoomkeyError(
+      () => signer.sign({ roles: 'any', rooms: 'any', subject: 'alice', transports: [SECRET] }),
+      'invalid_claim',
+    );
+    await expectRoomkeyError(
+      () => signer.sign({ transports: 'any', rooms: 'any', subject: 'alice', roles: [SECRET as 'red5-publisher'] }),
       'invalid_claim',
     );
   });
@@ -260,7 +282,7 @@ describe('secrets and tokens never appear in errors', () => {
   });
 
   it('the leak check itself catches an error that quotes a token', async () => {
-    const { token } = await signer.sign({ subject: 'alice' });
+    const { token } = await signer.sign({ roles: 'any', transports: 'any', rooms: 'any', subject: 'alice' });
     expect(() => expectNoLeak([new Error(`bad token ${token}`)], [token])).toThrow(/discloses/);
     const [, payload] = splitToken(token);
     expect(() => expectNoLeak([new RoomkeyError('malformed', `payload ${payload}`)], [token])).toThrow(/discloses/);

@@ -31,6 +31,7 @@ async function signAndDecode(input: Red5ProSignInput, signer = makeSigner()) {
 describe("Red5 Pro signer: seed 001's common cases", () => {
   it('writes a publisher-only WHIP token exactly as seed 001', async () => {
     const { payload, claims } = await signAndDecode({
+      rooms: 'any',
       subject: 'publisher123',
       roles: ['red5-publisher'],
       transports: ['whip'],
@@ -47,7 +48,12 @@ describe("Red5 Pro signer: seed 001's common cases", () => {
   });
 
   it('writes a subscriber-only WHEP token exactly as seed 001', async () => {
-    const { payload } = await signAndDecode({ subject: 'viewer456', roles: ['red5-subscriber'], transports: ['WHEP'] });
+    const { payload } = await signAndDecode({
+      rooms: 'any',
+      subject: 'viewer456',
+      roles: ['red5-subscriber'],
+      transports: ['WHEP'],
+    });
     expect(payload).toEqual({
       sub: 'viewer456',
       roles: 'red5-subscriber',
@@ -60,6 +66,7 @@ describe("Red5 Pro signer: seed 001's common cases", () => {
 
   it('writes a room-restricted token exactly as seed 001', async () => {
     const { payload } = await signAndDecode({
+      transports: 'any',
       subject: 'user789',
       roles: ['red5-publisher', 'red5-subscriber'],
       rooms: ['conference'],
@@ -76,6 +83,8 @@ describe("Red5 Pro signer: seed 001's common cases", () => {
 
   it('writes a short-lived 60-second token exactly as seed 001', async () => {
     const { payload, expiresAt } = await signAndDecode({
+      transports: 'any',
+      rooms: 'any',
       subject: 'tempuser',
       roles: ['red5-subscriber'],
       ttlSeconds: 60,
@@ -116,14 +125,34 @@ describe("Red5 Pro signer: seed 001's common cases", () => {
     expect(signer.issuer).toBe('your-issuer');
   });
 
-  it('writes only sub, exp, iat and jti when nothing else is given (no empty claims, no iss, no name)', async () => {
-    const { payload } = await signAndDecode({ subject: 'alice' });
+  it("writes only sub, exp, iat and jti when every list is 'any' (no empty claims, no iss, no name)", async () => {
+    const { payload } = await signAndDecode({ roles: 'any', transports: 'any', rooms: 'any', subject: 'alice' });
     expect(Object.keys(payload).sort()).toEqual(['exp', 'iat', 'jti', 'sub']);
     expect(makeSigner().issuer).toBeUndefined();
   });
 
+  it.each(['roles', 'transports', 'rooms'] as const)(
+    "refuses a sign() without %s: leaving it out would allow anything, so 'any' must be written",
+    async (field) => {
+      const input: Record<string, unknown> = { subject: 'alice', roles: 'any', transports: 'any', rooms: 'any' };
+      delete input[field];
+      const error = await expectRoomkeyError(() => makeSigner().sign(input as never), 'invalid_claim');
+      expect(error.message).toContain(`${field} is missing`);
+      expect(error.message).toContain("'any'");
+    },
+  );
+
+  it.each(['roles', 'transports', 'rooms'] as const)(
+    'refuses an empty %s list, which would allow anything',
+    async (field) => {
+      const input = { subject: 'alice', roles: 'any', transports: 'any', rooms: 'any', [field]: [] };
+      const error = await expectRoomkeyError(() => makeSigner().sign(input as never), 'invalid_claim');
+      expect(error.message).toContain(`${field} must not be empty`);
+    },
+  );
+
   it('writes the header exactly as {"alg":"HS256","typ":"JWT"}', async () => {
-    const { token } = await makeSigner().sign({ subject: 'alice' });
+    const { token } = await makeSigner().sign({ roles: 'any', transports: 'any', rooms: 'any', subject: 'alice' });
     expect(decodeProtectedHeader(token)).toEqual({ alg: 'HS256', typ: 'JWT' });
     const [header] = splitToken(token);
     expect(Buffer.from(header, 'base64url').toString('utf8')).toBe('{"alg":"HS256","typ":"JWT"}');
@@ -131,7 +160,12 @@ describe("Red5 Pro signer: seed 001's common cases", () => {
   });
 
   it('keeps personal data out unless given: no name claim without `name`', async () => {
-    const { payload } = await signAndDecode({ subject: 'alice', roles: ['red5-subscriber'] });
+    const { payload } = await signAndDecode({
+      transports: 'any',
+      rooms: 'any',
+      subject: 'alice',
+      roles: ['red5-subscriber'],
+    });
     expect(payload).not.toHaveProperty('name');
   });
 });
@@ -139,7 +173,7 @@ describe("Red5 Pro signer: seed 001's common cases", () => {
 describe('Red5 Pro signer: lifetime', () => {
   it('writes exp and iat in whole seconds, rounding the clock down', async () => {
     const { payload, expiresAt } = await signAndDecode(
-      { subject: 'alice', ttlSeconds: 600 },
+      { subject: 'alice', roles: 'any', transports: 'any', rooms: 'any', ttlSeconds: 600 },
       makeSigner({ clock: frozenClock(NOW_MS + 999) }),
     );
     expect(payload.iat).toBe(NOW_S);
@@ -151,26 +185,44 @@ describe('Red5 Pro signer: lifetime', () => {
   it('defaults to maxTtlMinutes × 60 − clockSkewSeconds = 3570 s', async () => {
     const signer = makeSigner();
     expect(signer.maxTtlSeconds).toBe(3570);
-    const { payload, expiresAt } = await signAndDecode({ subject: 'alice' }, signer);
+    const { payload, expiresAt } = await signAndDecode(
+      { roles: 'any', transports: 'any', rooms: 'any', subject: 'alice' },
+      signer,
+    );
     expect((payload.exp as number) - (payload.iat as number)).toBe(3570);
     expect(expiresAt.getTime()).toBe((payload.exp as number) * 1000);
   });
 
   it('clamps a longer request to the maximum lifetime', async () => {
-    const { payload, expiresAt } = await signAndDecode({ subject: 'alice', ttlSeconds: 7200 });
+    const { payload, expiresAt } = await signAndDecode({
+      roles: 'any',
+      transports: 'any',
+      rooms: 'any',
+      subject: 'alice',
+      ttlSeconds: 7200,
+    });
     expect(payload.exp).toBe(NOW_S + 3570);
     expect(expiresAt.getTime()).toBe((NOW_S + 3570) * 1000);
   });
 
   it('issues exactly the maximum when it is requested', async () => {
-    const { payload } = await signAndDecode({ subject: 'alice', ttlSeconds: 3570 });
+    const { payload } = await signAndDecode({
+      roles: 'any',
+      transports: 'any',
+      rooms: 'any',
+      subject: 'alice',
+      ttlSeconds: 3570,
+    });
     expect(payload.exp).toBe(NOW_S + 3570);
   });
 
   it('derives the maximum from maxTtlMinutes and clockSkewSeconds', async () => {
     const signer = makeSigner({ maxTtlMinutes: 10, clockSkewSeconds: 0 });
     expect(signer.maxTtlSeconds).toBe(600);
-    const { payload } = await signAndDecode({ subject: 'alice', ttlSeconds: 3600 }, signer);
+    const { payload } = await signAndDecode(
+      { roles: 'any', transports: 'any', rooms: 'any', subject: 'alice', ttlSeconds: 3600 },
+      signer,
+    );
     expect(payload.exp).toBe(NOW_S + 600);
     expect(makeSigner({ maxTtlMinutes: 120, clockSkewSeconds: 45 }).maxTtlSeconds).toBe(7155);
   });
@@ -178,12 +230,21 @@ describe('Red5 Pro signer: lifetime', () => {
   it('accepts maxTtlMinutes 1 when clockSkewSeconds leaves a full minute', async () => {
     const signer = makeSigner({ maxTtlMinutes: 1, clockSkewSeconds: 0 });
     expect(signer.maxTtlSeconds).toBe(60);
-    const { payload } = await signAndDecode({ subject: 'alice' }, signer);
+    const { payload } = await signAndDecode(
+      { roles: 'any', transports: 'any', rooms: 'any', subject: 'alice' },
+      signer,
+    );
     expect(payload.exp).toBe(NOW_S + 60);
   });
 
   it('produces a token that jsonwebtoken considers expired exactly at exp', async () => {
-    const { token, payload } = await signAndDecode({ subject: 'alice', ttlSeconds: 60 });
+    const { token, payload } = await signAndDecode({
+      roles: 'any',
+      transports: 'any',
+      rooms: 'any',
+      subject: 'alice',
+      ttlSeconds: 60,
+    });
     const exp = payload.exp as number;
     expect(verifyWithJsonwebtoken(token, SECRET, exp - 1).sub).toBe('alice');
     expect(() => verifyWithJsonwebtoken(token, SECRET, exp)).toThrow(jwt.TokenExpiredError);
@@ -198,7 +259,10 @@ describe('Red5 Pro signer: lifetime', () => {
     ['Infinity', Number.POSITIVE_INFINITY],
     ['a numeric string', '600' as unknown as number],
   ])('refuses ttlSeconds of %s with invalid_claim', async (_label, ttlSeconds) => {
-    const error = await expectRoomkeyError(() => makeSigner().sign({ subject: 'alice', ttlSeconds }), 'invalid_claim');
+    const error = await expectRoomkeyError(
+      () => makeSigner().sign({ roles: 'any', transports: 'any', rooms: 'any', subject: 'alice', ttlSeconds }),
+      'invalid_claim',
+    );
     expect(error.message).toMatch(/ttlSeconds/);
   });
 });
@@ -246,7 +310,7 @@ describe('Red5 Pro signer: refused names and claims', () => {
     ['129 characters', `r${'o'.repeat(128)}`],
   ])('refuses a room name containing %s', async (_label, room) => {
     const error = await expectRoomkeyError(
-      () => makeSigner().sign({ subject: 'alice', rooms: ['lobby', room] }),
+      () => makeSigner().sign({ roles: 'any', transports: 'any', subject: 'alice', rooms: ['lobby', room] }),
       'invalid_claim',
     );
     expect(error.message).toMatch(/^rooms\[1\] is /);
@@ -254,7 +318,13 @@ describe('Red5 Pro signer: refused names and claims', () => {
 
   it('does not echo the refused room name in the error message', async () => {
     const error = await expectRoomkeyError(
-      () => makeSigner().sign({ subject: 'alice', rooms: ['private-meeting-42,other-room'] }),
+      () =>
+        makeSigner().sign({
+          roles: 'any',
+          transports: 'any',
+          subject: 'alice',
+          rooms: ['private-meeting-42,other-room'],
+        }),
       'invalid_claim',
     );
     expect(error.message).not.toContain('private-meeting-42');
@@ -262,19 +332,27 @@ describe('Red5 Pro signer: refused names and claims', () => {
   });
 
   it('refuses an empty string entry in rooms', async () => {
-    await expectRoomkeyError(() => makeSigner().sign({ subject: 'alice', rooms: ['room1', ''] }), 'invalid_claim');
+    await expectRoomkeyError(
+      () => makeSigner().sign({ roles: 'any', transports: 'any', subject: 'alice', rooms: ['room1', ''] }),
+      'invalid_claim',
+    );
   });
 
   it('refuses a non-string room', async () => {
     await expectRoomkeyError(
-      () => makeSigner().sign({ subject: 'alice', rooms: [42 as unknown as string] }),
+      () => makeSigner().sign({ roles: 'any', transports: 'any', subject: 'alice', rooms: [42 as unknown as string] }),
       'invalid_claim',
     );
   });
 
   it('accepts a room of 128 characters and the full character set', async () => {
     const long = `R${'o'.repeat(127)}`;
-    const { payload } = await signAndDecode({ subject: 'alice', rooms: [long, 'a.b_c-D9'] });
+    const { payload } = await signAndDecode({
+      roles: 'any',
+      transports: 'any',
+      subject: 'alice',
+      rooms: [long, 'a.b_c-D9'],
+    });
     expect(payload['red5-room']).toBe(`${long},a.b_c-D9`);
   });
 
@@ -284,7 +362,14 @@ describe('Red5 Pro signer: refused names and claims', () => {
     ['transports', { transports: [] }],
   ])('refuses an empty %s list, which would widen the token to "any"', async (field, extra) => {
     const error = await expectRoomkeyError(
-      () => makeSigner().sign({ subject: 'alice', ...extra } as Red5ProSignInput),
+      () =>
+        makeSigner().sign({
+          roles: 'any',
+          transports: 'any',
+          rooms: 'any',
+          subject: 'alice',
+          ...extra,
+        } as Red5ProSignInput),
       'invalid_claim',
     );
     expect(error.message).toContain(field);
@@ -300,7 +385,7 @@ describe('Red5 Pro signer: refused names and claims', () => {
     ['with a long s (toUpperCase makes it RTSP)', 'rt\u017fp'],
   ])('refuses the transport %s', async (_label, transport) => {
     await expectRoomkeyError(
-      () => makeSigner().sign({ subject: 'alice', transports: ['WHIP', transport] }),
+      () => makeSigner().sign({ roles: 'any', rooms: 'any', subject: 'alice', transports: ['WHIP', transport] }),
       'invalid_claim',
     );
   });
@@ -313,7 +398,7 @@ describe('Red5 Pro signer: refused names and claims', () => {
     ['a comma-joined pair', 'red5-publisher,red5-subscriber'],
   ])('refuses the role %s', async (_label, role) => {
     await expectRoomkeyError(
-      () => makeSigner().sign({ subject: 'alice', roles: [role as 'red5-publisher'] }),
+      () => makeSigner().sign({ transports: 'any', rooms: 'any', subject: 'alice', roles: [role as 'red5-publisher'] }),
       'invalid_claim',
     );
   });
@@ -339,12 +424,18 @@ describe('Red5 Pro signer: refused names and claims', () => {
 
 describe('Red5 Pro signer: list normalisation', () => {
   it('accepts transports in any case, writes them upper case and drops duplicates', async () => {
-    const { payload } = await signAndDecode({ subject: 'alice', transports: ['whip', 'Whep', 'WHIP', 'rtmp', 'rtsp'] });
+    const { payload } = await signAndDecode({
+      roles: 'any',
+      rooms: 'any',
+      subject: 'alice',
+      transports: ['whip', 'Whep', 'WHIP', 'rtmp', 'rtsp'],
+    });
     expect(payload['red5-transport']).toBe('WHIP,WHEP,RTMP,RTSP');
   });
 
   it('drops duplicate roles and rooms, keeping the order given', async () => {
     const { payload } = await signAndDecode({
+      transports: 'any',
       subject: 'alice',
       roles: ['red5-subscriber', 'red5-publisher', 'red5-subscriber'],
       rooms: ['b', 'a', 'b'],
@@ -359,7 +450,13 @@ describe('Red5 Pro signer: list normalisation', () => {
   });
 
   it('keeps display names and subjects verbatim, including non-ASCII and commas', async () => {
-    const { payload } = await signAndDecode({ subject: 'user,42', name: 'Zoë Ñoño 山田' });
+    const { payload } = await signAndDecode({
+      roles: 'any',
+      transports: 'any',
+      rooms: 'any',
+      subject: 'user,42',
+      name: 'Zoë Ñoño 山田',
+    });
     expect(payload.sub).toBe('user,42');
     expect(payload.name).toBe('Zoë Ñoño 山田');
   });
@@ -368,7 +465,11 @@ describe('Red5 Pro signer: list normalisation', () => {
 describe('Red5 Pro signer: token identity', () => {
   it('gives every token a distinct uuid jti, even at the same frozen instant', async () => {
     const signer = makeSigner();
-    const tokens = await Promise.all(Array.from({ length: 100 }, () => signer.sign({ subject: 'alice' })));
+    const tokens = await Promise.all(
+      Array.from({ length: 100 }, () =>
+        signer.sign({ roles: 'any', transports: 'any', rooms: 'any', subject: 'alice' }),
+      ),
+    );
     const ids = tokens.map(({ claims }) => claims.jti);
     for (const id of ids) expect(id).toMatch(UUID);
     expect(new Set(ids).size).toBe(100);
@@ -379,7 +480,8 @@ describe('Red5 Pro signer: token identity', () => {
     const signer = makeSigner();
     const ids: string[] = [];
     // Several times the 64 ids the signer formats at once, so batch boundaries are crossed.
-    for (let i = 0; i < 500; i++) ids.push((await signer.sign({ subject: 'alice' })).claims.jti);
+    for (let i = 0; i < 500; i++)
+      ids.push((await signer.sign({ roles: 'any', transports: 'any', rooms: 'any', subject: 'alice' })).claims.jti);
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     // The 30 random hex digits (all but the version digit and the variant digit) each take
@@ -392,7 +494,13 @@ describe('Red5 Pro signer: token identity', () => {
   });
 
   it('returns claims equal to what the token carries', async () => {
-    const signed = await makeSigner({ issuer: 'roomkey' }).sign({ subject: 'alice', rooms: ['r1'], ttlSeconds: 120 });
+    const signed = await makeSigner({ issuer: 'roomkey' }).sign({
+      roles: 'any',
+      transports: 'any',
+      subject: 'alice',
+      rooms: ['r1'],
+      ttlSeconds: 120,
+    });
     expect(decodeJwt(signed.token)).toEqual({ ...signed.claims });
     expect(signed.expiresAt).toEqual(new Date(signed.claims.exp * 1000));
   });
@@ -400,9 +508,9 @@ describe('Red5 Pro signer: token identity', () => {
   it('reads the time from the injected clock on every call', async () => {
     let now = NOW_MS;
     const signer = makeSigner({ clock: { now: () => now } });
-    const first = await signer.sign({ subject: 'alice' });
+    const first = await signer.sign({ roles: 'any', transports: 'any', rooms: 'any', subject: 'alice' });
     now += 3_600_000;
-    const second = await signer.sign({ subject: 'alice' });
+    const second = await signer.sign({ roles: 'any', transports: 'any', rooms: 'any', subject: 'alice' });
     expect(second.claims.iat - first.claims.iat).toBe(3600);
     expect(second.claims.exp - first.claims.exp).toBe(3600);
   });

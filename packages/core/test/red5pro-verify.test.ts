@@ -59,7 +59,7 @@ describe('Red5 Pro verifier: accepting tokens', () => {
   });
 
   it('reports absent restrictions as undefined (any role, transport, room)', async () => {
-    const { token } = await signer.sign({ subject: 'dave' });
+    const { token } = await signer.sign({ roles: 'any', transports: 'any', rooms: 'any', subject: 'dave' });
     const verified = await verify(token);
     expect(verified.roles).toBeUndefined();
     expect(verified.transports).toBeUndefined();
@@ -69,7 +69,12 @@ describe('Red5 Pro verifier: accepting tokens', () => {
   });
 
   it('verifies once through verifyRed5ProToken with the same result', async () => {
-    const { token } = await signer.sign({ subject: 'erin', roles: ['red5-subscriber'], rooms: ['room1'] });
+    const { token } = await signer.sign({
+      transports: 'any',
+      subject: 'erin',
+      roles: ['red5-subscriber'],
+      rooms: ['room1'],
+    });
     const verified = await verifyRed5ProToken(token, {
       secret: SECRET,
       clock: frozenClock(),
@@ -80,7 +85,12 @@ describe('Red5 Pro verifier: accepting tokens', () => {
   });
 
   it('enforces the requirement given to verifyRed5ProToken', async () => {
-    const { token } = await signer.sign({ subject: 'erin', roles: ['red5-subscriber'], rooms: ['room1'] });
+    const { token } = await signer.sign({
+      transports: 'any',
+      subject: 'erin',
+      roles: ['red5-subscriber'],
+      rooms: ['room1'],
+    });
     await expectRoomkeyError(
       () => verifyRed5ProToken(token, { secret: SECRET, clock: frozenClock(), require: { role: 'publisher' } }),
       'role_denied',
@@ -96,7 +106,13 @@ describe('Red5 Pro verifier: accepting tokens', () => {
 
 describe('Red5 Pro verifier: expiry', () => {
   it('rejects a token at and after its exp with token_expired', async () => {
-    const { token, claims } = await signer.sign({ subject: 'alice', ttlSeconds: 60 });
+    const { token, claims } = await signer.sign({
+      roles: 'any',
+      transports: 'any',
+      rooms: 'any',
+      subject: 'alice',
+      ttlSeconds: 60,
+    });
     await expectRoomkeyError(
       () => verify(token, undefined, { clock: frozenClock(claims.exp * 1000) }),
       'token_expired',
@@ -108,13 +124,25 @@ describe('Red5 Pro verifier: expiry', () => {
   });
 
   it('accepts a token in its last second', async () => {
-    const { token, claims } = await signer.sign({ subject: 'alice', ttlSeconds: 60 });
+    const { token, claims } = await signer.sign({
+      roles: 'any',
+      transports: 'any',
+      rooms: 'any',
+      subject: 'alice',
+      ttlSeconds: 60,
+    });
     const verified = await verify(token, undefined, { clock: frozenClock(claims.exp * 1000 - 1) });
     expect(verified.subject).toBe('alice');
   });
 
   it('accepts an expired token within clockToleranceSeconds, and not beyond', async () => {
-    const { token, claims } = await signer.sign({ subject: 'alice', ttlSeconds: 60 });
+    const { token, claims } = await signer.sign({
+      roles: 'any',
+      transports: 'any',
+      rooms: 'any',
+      subject: 'alice',
+      ttlSeconds: 60,
+    });
     const at = (seconds: number) => ({ clockToleranceSeconds: 30, clock: frozenClock((claims.exp + seconds) * 1000) });
     expect((await verify(token, undefined, at(29))).subject).toBe('alice');
     await expectRoomkeyError(() => verify(token, undefined, at(30)), 'token_expired');
@@ -128,19 +156,29 @@ describe('Red5 Pro verifier: expiry', () => {
 
 describe('Red5 Pro verifier: signatures', () => {
   it('rejects a token signed with another secret', async () => {
-    const { token } = await makeSigner({ secret: OTHER_SECRET }).sign({ subject: 'alice' });
+    const { token } = await makeSigner({ secret: OTHER_SECRET }).sign({
+      roles: 'any',
+      transports: 'any',
+      rooms: 'any',
+      subject: 'alice',
+    });
     await expectRoomkeyError(() => verify(token), 'signature_invalid');
   });
 
   it('rejects a tampered payload (publisher role added) with signature_invalid', async () => {
-    const { token, claims } = await signer.sign({ subject: 'alice', roles: ['red5-subscriber'] });
+    const { token, claims } = await signer.sign({
+      transports: 'any',
+      rooms: 'any',
+      subject: 'alice',
+      roles: ['red5-subscriber'],
+    });
     const [header, , signature] = splitToken(token);
     const forged = `${header}.${segment({ ...claims, roles: 'red5-publisher,red5-subscriber' })}.${signature}`;
     await expectRoomkeyError(() => verify(forged), 'signature_invalid');
   });
 
   it('rejects a tampered payload that only extends exp', async () => {
-    const { token, claims } = await signer.sign({ subject: 'alice' });
+    const { token, claims } = await signer.sign({ roles: 'any', transports: 'any', rooms: 'any', subject: 'alice' });
     const [header, , signature] = splitToken(token);
     await expectRoomkeyError(
       () => verify(`${header}.${segment({ ...claims, exp: claims.exp + 1 })}.${signature}`),
@@ -149,7 +187,7 @@ describe('Red5 Pro verifier: signatures', () => {
   });
 
   it('rejects a tampered header with signature_invalid', async () => {
-    const { token } = await signer.sign({ subject: 'alice' });
+    const { token } = await signer.sign({ roles: 'any', transports: 'any', rooms: 'any', subject: 'alice' });
     const [, payload, signature] = splitToken(token);
     const header = segment({ alg: 'HS256', typ: 'JWT', kid: 'other' });
     await expectRoomkeyError(() => verify(`${header}.${payload}.${signature}`), 'signature_invalid');
@@ -185,22 +223,37 @@ describe('Red5 Pro verifier: signatures', () => {
 
 describe('Red5 Pro verifier: issuer', () => {
   it('accepts the expected issuer', async () => {
-    const { token } = await makeSigner({ issuer: 'roomkey' }).sign({ subject: 'alice' });
+    const { token } = await makeSigner({ issuer: 'roomkey' }).sign({
+      roles: 'any',
+      transports: 'any',
+      rooms: 'any',
+      subject: 'alice',
+    });
     expect((await verify(token, undefined, { expectedIssuer: 'roomkey' })).issuer).toBe('roomkey');
   });
 
   it('rejects a different issuer with issuer_mismatch', async () => {
-    const { token } = await makeSigner({ issuer: 'someone-else' }).sign({ subject: 'alice' });
+    const { token } = await makeSigner({ issuer: 'someone-else' }).sign({
+      roles: 'any',
+      transports: 'any',
+      rooms: 'any',
+      subject: 'alice',
+    });
     await expectRoomkeyError(() => verify(token, undefined, { expectedIssuer: 'roomkey' }), 'issuer_mismatch');
   });
 
   it('compares the issuer exactly (case-sensitively)', async () => {
-    const { token } = await makeSigner({ issuer: 'Roomkey' }).sign({ subject: 'alice' });
+    const { token } = await makeSigner({ issuer: 'Roomkey' }).sign({
+      roles: 'any',
+      transports: 'any',
+      rooms: 'any',
+      subject: 'alice',
+    });
     await expectRoomkeyError(() => verify(token, undefined, { expectedIssuer: 'roomkey' }), 'issuer_mismatch');
   });
 
   it('rejects a token without iss when an issuer is expected', async () => {
-    const { token } = await signer.sign({ subject: 'alice' });
+    const { token } = await signer.sign({ roles: 'any', transports: 'any', rooms: 'any', subject: 'alice' });
     await expectRoomkeyError(() => verify(token, undefined, { expectedIssuer: 'roomkey' }), 'issuer_mismatch');
   });
 
@@ -233,7 +286,7 @@ describe('Red5 Pro verifier: server TTL (jwtTtlMinutes)', () => {
   });
 
   it("accepts the signer's default lifetime under the matching ttlMinutes", async () => {
-    const { token } = await signer.sign({ subject: 'alice' });
+    const { token } = await signer.sign({ roles: 'any', transports: 'any', rooms: 'any', subject: 'alice' });
     expect((await verify(token, undefined, { ttlMinutes: 60 })).subject).toBe('alice');
   });
 });
@@ -249,7 +302,7 @@ describe('Red5 Pro verifier: malformed tokens', () => {
   });
 
   it('rejects a token cut down to two segments with malformed', async () => {
-    const { token } = await signer.sign({ subject: 'alice' });
+    const { token } = await signer.sign({ roles: 'any', transports: 'any', rooms: 'any', subject: 'alice' });
     const [header, payload] = splitToken(token);
     await expectRoomkeyError(() => verify(`${header}.${payload}`), 'malformed');
   });
@@ -298,13 +351,23 @@ describe('Red5 Pro verifier: roles', () => {
   });
 
   it('denies publishing to a subscriber-only token with role_denied', async () => {
-    const { token } = await signer.sign({ subject: 'alice', roles: ['red5-subscriber'] });
+    const { token } = await signer.sign({
+      transports: 'any',
+      rooms: 'any',
+      subject: 'alice',
+      roles: ['red5-subscriber'],
+    });
     expect((await verify(token, { role: 'subscriber' })).roles).toEqual(['red5-subscriber']);
     await expectRoomkeyError(() => verify(token, { role: 'publisher' }), 'role_denied');
   });
 
   it('denies subscribing to a publisher-only token with role_denied', async () => {
-    const { token } = await signer.sign({ subject: 'alice', roles: ['red5-publisher'] });
+    const { token } = await signer.sign({
+      transports: 'any',
+      rooms: 'any',
+      subject: 'alice',
+      roles: ['red5-publisher'],
+    });
     expect((await verify(token, { role: 'publisher' })).roles).toEqual(['red5-publisher']);
     await expectRoomkeyError(() => verify(token, { role: 'subscriber' }), 'role_denied');
   });
@@ -328,14 +391,14 @@ describe('Red5 Pro verifier: roles', () => {
   });
 
   it('refuses an unknown required role with a TypeError', async () => {
-    const { token } = await signer.sign({ subject: 'alice' });
+    const { token } = await signer.sign({ roles: 'any', transports: 'any', rooms: 'any', subject: 'alice' });
     await expectTypeError(() => verify(token, { role: 'moderator' as 'publisher' }), /require\.role/);
   });
 });
 
 describe('Red5 Pro verifier: transports', () => {
   it('compares transports case-insensitively (token WHIP, require whip)', async () => {
-    const { token } = await signer.sign({ subject: 'alice', transports: ['WHIP'] });
+    const { token } = await signer.sign({ roles: 'any', rooms: 'any', subject: 'alice', transports: ['WHIP'] });
     expect((await verify(token, { transport: 'whip' })).transports).toEqual(['WHIP']);
   });
 
@@ -349,18 +412,18 @@ describe('Red5 Pro verifier: transports', () => {
     const lookAlikes = foreignToken({ 'red5-transport': 'wh\u0131p,rt\u017fp' });
     await expectRoomkeyError(() => verify(lookAlikes, { transport: 'WHIP' }), 'transport_denied');
     await expectRoomkeyError(() => verify(lookAlikes, { transport: 'RTSP' }), 'transport_denied');
-    const { token } = await signer.sign({ subject: 'alice', transports: ['WHIP'] });
+    const { token } = await signer.sign({ roles: 'any', rooms: 'any', subject: 'alice', transports: ['WHIP'] });
     await expectRoomkeyError(() => verify(token, { transport: 'wh\u0131p' }), 'transport_denied');
   });
 
   it('denies a transport outside the claim with transport_denied', async () => {
-    const { token } = await signer.sign({ subject: 'alice', transports: ['WHIP'] });
+    const { token } = await signer.sign({ roles: 'any', rooms: 'any', subject: 'alice', transports: ['WHIP'] });
     await expectRoomkeyError(() => verify(token, { transport: 'WHEP' }), 'transport_denied');
     await expectRoomkeyError(() => verify(token, { transport: 'rtmp' }), 'transport_denied');
   });
 
   it('allows any transport when the claim is missing', async () => {
-    const { token } = await signer.sign({ subject: 'alice' });
+    const { token } = await signer.sign({ roles: 'any', transports: 'any', rooms: 'any', subject: 'alice' });
     for (const transport of ['RTMP', 'rtsp', 'WHIP', 'whep']) {
       expect((await verify(token, { transport })).subject).toBe('alice');
     }
@@ -369,27 +432,37 @@ describe('Red5 Pro verifier: transports', () => {
 
 describe('Red5 Pro verifier: rooms', () => {
   it('matches rooms exactly and case-sensitively', async () => {
-    const { token } = await signer.sign({ subject: 'alice', rooms: ['room1'] });
+    const { token } = await signer.sign({ roles: 'any', transports: 'any', subject: 'alice', rooms: ['room1'] });
     expect((await verify(token, { room: 'room1' })).rooms).toEqual(['room1']);
     await expectRoomkeyError(() => verify(token, { room: 'Room1' }), 'room_denied');
   });
 
   it('does not match a prefix or an extension of a granted room', async () => {
-    const { token } = await signer.sign({ subject: 'alice', rooms: ['room10', 'lobby'] });
+    const { token } = await signer.sign({
+      roles: 'any',
+      transports: 'any',
+      subject: 'alice',
+      rooms: ['room10', 'lobby'],
+    });
     await expectRoomkeyError(() => verify(token, { room: 'room1' }), 'room_denied');
     await expectRoomkeyError(() => verify(token, { room: 'room100' }), 'room_denied');
     await expectRoomkeyError(() => verify(token, { room: 'room10,lobby' }), 'room_denied');
   });
 
   it('accepts any room of a list', async () => {
-    const { token } = await signer.sign({ subject: 'alice', rooms: ['room1', 'room2', 'room3'] });
+    const { token } = await signer.sign({
+      roles: 'any',
+      transports: 'any',
+      subject: 'alice',
+      rooms: ['room1', 'room2', 'room3'],
+    });
     for (const room of ['room1', 'room2', 'room3']) {
       expect((await verify(token, { room })).subject).toBe('alice');
     }
   });
 
   it('allows any room when the claim is missing', async () => {
-    const { token } = await signer.sign({ subject: 'alice' });
+    const { token } = await signer.sign({ roles: 'any', transports: 'any', rooms: 'any', subject: 'alice' });
     expect((await verify(token, { room: 'anything-at-all' })).rooms).toBeUndefined();
   });
 
@@ -419,28 +492,59 @@ describe('Red5 Pro verifier: secret rotation', () => {
 
   it('accepts tokens of the new and the old secret during the overlap', async () => {
     const verifier = createRed5ProVerifier({ secrets: [newSecret, oldSecret], clock: frozenClock() });
-    const fresh = await makeSigner({ secret: newSecret }).sign({ subject: 'new' });
-    const old = await makeSigner({ secret: oldSecret }).sign({ subject: 'old' });
+    const fresh = await makeSigner({ secret: newSecret }).sign({
+      roles: 'any',
+      transports: 'any',
+      rooms: 'any',
+      subject: 'new',
+    });
+    const old = await makeSigner({ secret: oldSecret }).sign({
+      roles: 'any',
+      transports: 'any',
+      rooms: 'any',
+      subject: 'old',
+    });
     expect((await verifier.verify(fresh.token)).subject).toBe('new');
     expect((await verifier.verify(old.token)).subject).toBe('old');
   });
 
   it('rejects old tokens with signature_invalid once the old secret is removed', async () => {
-    const old = await makeSigner({ secret: oldSecret }).sign({ subject: 'old' });
-    const fresh = await makeSigner({ secret: newSecret }).sign({ subject: 'new' });
+    const old = await makeSigner({ secret: oldSecret }).sign({
+      roles: 'any',
+      transports: 'any',
+      rooms: 'any',
+      subject: 'old',
+    });
+    const fresh = await makeSigner({ secret: newSecret }).sign({
+      roles: 'any',
+      transports: 'any',
+      rooms: 'any',
+      subject: 'new',
+    });
     const verifier = createRed5ProVerifier({ secrets: [newSecret], clock: frozenClock() });
     expect((await verifier.verify(fresh.token)).subject).toBe('new');
     await expectRoomkeyError(() => verifier.verify(old.token), 'signature_invalid');
   });
 
   it('reports an expired token of the old secret as token_expired, not signature_invalid', async () => {
-    const old = await makeSigner({ secret: oldSecret }).sign({ subject: 'old', ttlSeconds: 60 });
+    const old = await makeSigner({ secret: oldSecret }).sign({
+      roles: 'any',
+      transports: 'any',
+      rooms: 'any',
+      subject: 'old',
+      ttlSeconds: 60,
+    });
     const verifier = createRed5ProVerifier({ secrets: [newSecret, oldSecret], clock: frozenClock(NOW_MS + 120_000) });
     await expectRoomkeyError(() => verifier.verify(old.token), 'token_expired');
   });
 
   it('rejects a token of a third secret with signature_invalid', async () => {
-    const other = await makeSigner({ secret: OTHER_SECRET }).sign({ subject: 'x' });
+    const other = await makeSigner({ secret: OTHER_SECRET }).sign({
+      roles: 'any',
+      transports: 'any',
+      rooms: 'any',
+      subject: 'x',
+    });
     const verifier = createRed5ProVerifier({ secrets: [newSecret, oldSecret], clock: frozenClock() });
     await expectRoomkeyError(() => verifier.verify(other.token), 'signature_invalid');
   });

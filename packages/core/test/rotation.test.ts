@@ -47,6 +47,7 @@ function signerWith(secret: string, clock: Clock = frozenClock()): Red5ProSigner
 /** A subscriber token for room1, remembered as sensitive. */
 async function tokenFrom(signer: Red5ProSigner, subject: string, ttlSeconds?: number): Promise<string> {
   const { token } = await signer.sign({
+    transports: 'any',
     subject,
     roles: ['red5-subscriber'],
     rooms: ['room1'],

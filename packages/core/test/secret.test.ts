@@ -144,13 +144,13 @@ describe('secret checks when a signer or verifier is created', () => {
 describe('the HMAC key is the UTF-8 bytes of the secret string', () => {
   it('signs tokens that jsonwebtoken verifies with the same secret string', async () => {
     const signer = createRed5ProSigner({ secret: SECRET, clock: frozenClock() });
-    const { token } = await signer.sign({ subject: 'alice' });
+    const { token } = await signer.sign({ roles: 'any', transports: 'any', rooms: 'any', subject: 'alice' });
     expect(verifyWithJsonwebtoken(token, SECRET)).toMatchObject({ sub: 'alice' });
   });
 
   it('does not base64-decode a base64url-looking secret: the decoded bytes do not verify', async () => {
     const signer = createRed5ProSigner({ secret: SECRET, clock: frozenClock() });
-    const { token } = await signer.sign({ subject: 'alice' });
+    const { token } = await signer.sign({ roles: 'any', transports: 'any', rooms: 'any', subject: 'alice' });
     const decoded = Buffer.from(SECRET, 'base64url');
     expect(decoded).toHaveLength(32);
     expect(() => verifyWithJsonwebtoken(token, decoded)).toThrow(jwt.JsonWebTokenError);
@@ -159,7 +159,7 @@ describe('the HMAC key is the UTF-8 bytes of the secret string', () => {
 
   it('matches an HMAC-SHA256 computed independently over the UTF-8 bytes', async () => {
     const signer = createRed5ProSigner({ secret: SECRET, clock: frozenClock() });
-    const { token } = await signer.sign({ subject: 'alice' });
+    const { token } = await signer.sign({ roles: 'any', transports: 'any', rooms: 'any', subject: 'alice' });
     const [header, payload, signature] = splitToken(token);
     const expected = createHmac('sha256', Buffer.from(SECRET, 'utf8')).update(`${header}.${payload}`).digest();
     expect(Buffer.from(signature, 'base64url').equals(expected)).toBe(true);
@@ -168,7 +168,7 @@ describe('the HMAC key is the UTF-8 bytes of the secret string', () => {
   it('uses UTF-8 (not Latin-1) for a secret of multi-byte characters, as jsonwebtoken and jose do', async () => {
     const secret = 'é'.repeat(16);
     const signer = createRed5ProSigner({ secret, clock: frozenClock() });
-    const { token } = await signer.sign({ subject: 'alice' });
+    const { token } = await signer.sign({ roles: 'any', transports: 'any', rooms: 'any', subject: 'alice' });
     expect(verifyWithJsonwebtoken(token, secret)).toMatchObject({ sub: 'alice' });
     const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), {
       algorithms: ['HS256'],
@@ -181,7 +181,7 @@ describe('the HMAC key is the UTF-8 bytes of the secret string', () => {
   it('never trims the secret: surrounding spaces are part of the key', async () => {
     const padded = ` ${SECRET} `;
     const signer = createRed5ProSigner({ secret: padded, clock: frozenClock() });
-    const { token } = await signer.sign({ subject: 'alice' });
+    const { token } = await signer.sign({ roles: 'any', transports: 'any', rooms: 'any', subject: 'alice' });
     expect(verifyWithJsonwebtoken(token, padded).sub).toBe('alice');
     expect(() => verifyWithJsonwebtoken(token, SECRET)).toThrow('invalid signature');
   });

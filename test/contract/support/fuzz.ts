@@ -237,11 +237,8 @@ function checkFields(route: Route, value: unknown, rules: Record<string, (field:
   return { ok: true, body: value };
 }
 
-const userIdOk = (value: unknown) => {
-  if (typeof value !== 'string') return false;
-  const trimmed = value.trim();
-  return trimmed.length >= 1 && trimmed.length <= MAX_USER_ID;
-};
+// Never trimmed: compared with the signed-in user's id exactly as sent.
+const userIdOk = (value: unknown) => typeof value === 'string' && value.length >= 1 && value.length <= MAX_USER_ID;
 
 const RULES: Readonly<Record<Route, Record<string, (field: unknown) => boolean>>> = {
   tokens: {
@@ -309,16 +306,17 @@ export function classify(request: FuzzRequest, setting: Setting): Verdict {
     }
   }
 
+  // Targets a platform cannot use are the client's mistake, found before anyone is identified.
+  const names = [body.room, body.channel, body.channelId].filter((name): name is string => typeof name === 'string');
+  if (names.some(red5CloudRefuses)) return refused(400, 'a Red5 Cloud name');
+  if (setting.flavor === 'opentok' && has('session') && openTokOwner(body.session as string) !== OPENTOK_API_KEY) {
+    return refused(400, 'a session of another OpenTok project');
+  }
+
   const user = caller(request.authorization);
   if (user === undefined) return refused(401, 'no known caller');
-  if (request.route !== 'tokens' && (body.userId as string).trim() !== user) return refused(403, 'another userId');
+  if (request.route !== 'tokens' && body.userId !== user) return refused(403, 'another userId');
   if (user === 'dave') return refused(403, 'authorize says no');
-
-  const names = [body.room, body.channel, body.channelId].filter((name): name is string => typeof name === 'string');
-  if (names.some(red5CloudRefuses)) return { kind: 'platform', why: 'a Red5 Cloud name' };
-  if (setting.flavor === 'opentok' && has('session') && openTokOwner(body.session as string) !== OPENTOK_API_KEY) {
-    return { kind: 'platform', why: 'a session of another OpenTok project' };
-  }
   return { kind: 'valid', tokens, body };
 }
 

@@ -42,6 +42,8 @@ export interface OpenTokJwtClaims extends OpenTokTokenData {
 export interface OpenTokSigner {
   readonly apiKey: string;
   sign(input: OpenTokTokenInput): Promise<SignedToken<OpenTokJwtClaims | OpenTokTokenData>>;
+  /** Throws `invalid_claim` unless the session id was created for this API key. */
+  checkSession(sessionId: string): void;
 }
 
 /**
@@ -66,13 +68,17 @@ export function createOpenTokSigner(options: OpenTokSignerOptions): OpenTokSigne
   const signJwt = createHs256Signer(createSecretKey(Buffer.from(apiSecret, 'utf8')));
   const clock = resolveClock(options.clock);
 
+  const checkSession = (sessionId: string) => {
+    if (sessionApiKey(sessionId) !== apiKey) {
+      throw new RoomkeyError('invalid_claim', 'the session id does not belong to this API key');
+    }
+  };
   return {
     apiKey,
+    checkSession,
     async sign(input) {
       const checked = checkVonageInput(input, epochSeconds(clock));
-      if (sessionApiKey(checked.sessionId) !== apiKey) {
-        throw new RoomkeyError('invalid_claim', 'the session id does not belong to this API key');
-      }
+      checkSession(checked.sessionId);
       const data: OpenTokTokenData = {
         session_id: checked.sessionId,
         create_time: checked.now,

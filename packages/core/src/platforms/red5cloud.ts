@@ -3,7 +3,7 @@ import { type Clock, epochSeconds, resolveClock } from '../clock.js';
 import { RoomkeyError } from '../errors.js';
 import type { ChatRights, Grant } from '../grant.js';
 import { createHs256Signer, type Hs256Signer } from '../jws.js';
-import { describeBadName, hasControlCharacter, isValidName } from '../names.js';
+import { describeBadName, describeNonCanonicalId, hasControlCharacter, isValidName } from '../names.js';
 import type { IssuedToken, PlatformIssueInput, TokenPlatform } from '../platform.js';
 import type { Role } from '../roles.js';
 import {
@@ -387,20 +387,24 @@ function checkRole(role: unknown): Red5CloudRole {
   return role as Red5CloudRole;
 }
 
-/** The user id becomes `uid` and PubNub's authorized uuid: trimmed, as Red5's package does. */
+/**
+ * The user id becomes `uid` and PubNub's authorized uuid, used exactly as given. Red5's package
+ * trims it, which maps `alice ` onto `alice`, another user's chat identity: here an id that is
+ * not already in canonical form is refused instead (see {@link describeNonCanonicalId}).
+ */
 function checkUserId(value: unknown): string {
-  const userId = typeof value === 'string' ? value.trim() : '';
-  if (userId.length === 0 || userId.length > PUBNUB_MAX_UUID_LENGTH || hasControlCharacter(userId)) {
+  if (typeof value !== 'string' || value.length === 0 || value.length > PUBNUB_MAX_UUID_LENGTH) {
     throw new RoomkeyError(
       'invalid_claim',
-      `userId must be a non-blank string of at most ${PUBNUB_MAX_UUID_LENGTH} characters (PubNub's uuid limit) without control characters`,
+      `userId must be a string of 1 to ${PUBNUB_MAX_UUID_LENGTH} characters (PubNub's uuid limit)`,
     );
   }
-  return userId;
+  const flaw = describeNonCanonicalId(value);
+  if (flaw !== undefined) throw new RoomkeyError('invalid_claim', `userId ${flaw}`);
+  return value;
 }
 
-function checkChannelName(value: unknown, field: string): string {
-  const name = typeof value === 'string' ? value.trim() : value;
+function checkChannelName(name: unknown, field: string): string {
   if (!isValidName(name)) throw new RoomkeyError('invalid_claim', `${field} is ${describeBadName(name)}`);
   if (name.length > RED5CLOUD_MAX_NAME_LENGTH) {
     throw new RoomkeyError(
@@ -442,6 +446,7 @@ export function red5CloudConferencePlatform(client: Red5Client): TokenPlatform {
     addressedBy: 'room',
     maxTtlSeconds: RED5CLOUD_MAX_TTL_SECONDS,
     defaultTtlSeconds: RED5CLOUD_DEFAULT_TTL_SECONDS,
+    checkTarget: (room) => void checkChannelName(room, 'its name'),
     async issue(input: PlatformIssueInput) {
       const { token, expiresAt } = await client.issueConferenceToken({
         userId: input.identity.id,
@@ -473,6 +478,7 @@ export function red5CloudChatPlatform(client: Red5Client): TokenPlatform {
     addressedBy: 'channel',
     maxTtlSeconds: RED5CLOUD_MAX_TTL_SECONDS,
     defaultTtlSeconds: RED5CLOUD_DEFAULT_TTL_SECONDS,
+    checkTarget: (channel) => void checkChannelName(channel, 'its name'),
     async issue(input: PlatformIssueInput) {
       return client.issueChatToken({
         userId: input.identity.id,

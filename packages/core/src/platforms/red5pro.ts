@@ -3,6 +3,7 @@ import { RoomkeyError } from '../errors.js';
 import { createHs256Signer, randomJwtId } from '../jws.js';
 import { hasControlCharacter, joinNameList } from '../names.js';
 import type { IssuedToken, PlatformIssueInput, TokenPlatform } from '../platform.js';
+import { HttpProblem } from '../problem.js';
 import type { Role } from '../roles.js';
 import { createHmacSecretKey } from '../secret.js';
 
@@ -34,17 +35,22 @@ export interface Red5ProSignerOptions {
   readonly clock?: Clock;
 }
 
+/**
+ * What a Red5 Pro token may allow. Red5 Pro reads an absent `roles`, `red5-transport` or
+ * `red5-room` claim as "anything", so each of the three must be given: a list, or `'any'` to
+ * leave the claim out on purpose. Leaving a field out is an error, never a wider token.
+ */
 export interface Red5ProSignInput {
   /** `sub`: the user id. */
   readonly subject: string;
   /** `name`: a display name. Personal data: only set it when the app means to. */
   readonly name?: string;
-  /** `roles`. Absent: the server lets the bearer publish and subscribe. */
-  readonly roles?: readonly Red5ProRole[];
-  /** `red5-transport`, case-insensitive in, upper case out. Absent: any transport. */
-  readonly transports?: readonly string[];
-  /** `red5-room`, matched exactly by the server. Absent: any room. */
-  readonly rooms?: readonly string[];
+  /** `roles`, or `'any'` (no claim: the server lets the bearer publish and subscribe). */
+  readonly roles: readonly Red5ProRole[] | 'any';
+  /** `red5-transport`, case-insensitive in, upper case out; or `'any'` (no claim: any transport). */
+  readonly transports: readonly string[] | 'any';
+  /** `red5-room`, matched exactly by the server; or `'any'` (no claim: any room). */
+  readonly rooms: readonly string[] | 'any';
   /** Requested lifetime; default and maximum {@link Red5ProSigner.maxTtlSeconds}, minimum 60. */
   readonly ttlSeconds?: number;
 }
@@ -86,6 +92,8 @@ const MAX_TEXT_CLAIM = 256;
  * const { token, expiresAt } = await signer.sign({
  *   subject: 'viewer456', roles: ['red5-subscriber'], transports: ['WHEP'], rooms: ['public-event'],
  * });
+ * // 'any' leaves a claim out on purpose: this token allows every transport.
+ * await signer.sign({ subject: 'viewer456', roles: ['red5-subscriber'], transports: 'any', rooms: ['lobby'] });
  */
 export function createRed5ProSigner(options: Red5ProSignerOptions): Red5ProSigner {
   if (typeof options !== 'object' || options === null) {
@@ -132,15 +140,16 @@ function buildClaims(
     throw new RoomkeyError('invalid_claim', 'sign(input): input must be an object with at least `subject`');
   }
   const ttl = lifetime(input.ttlSeconds, maxTtlSeconds);
-  // Written in the order seed 001 shows; an absent claim is left out, never written empty.
+  // Written in the order seed 001 shows; a claim given as 'any' is left out, never written empty.
   const claims: Record<string, string | number> = { sub: checkText(input.subject, 'subject') };
   if (issuer !== undefined) claims.iss = issuer;
   if (input.name !== undefined) claims.name = checkText(input.name, 'name');
-  if (input.roles !== undefined) claims.roles = nonEmpty(joinKnown(input.roles, ROLE_VALUES), 'roles');
-  if (input.transports !== undefined) {
-    claims['red5-transport'] = nonEmpty(joinKnown(input.transports, TRANSPORT_VALUES), 'transports');
-  }
-  if (input.rooms !== undefined) claims['red5-room'] = nonEmpty(joinNameList(input.rooms, 'rooms'), 'rooms');
+  const roles = listOrAny(input.roles, 'roles', (list) => joinKnown(list, ROLE_VALUES));
+  if (roles !== undefined) claims.roles = roles;
+  const transports = listOrAny(input.transports, 'transports', (list) => joinKnown(list, TRANSPORT_VALUES));
+  if (transports !== undefined) claims['red5-transport'] = transports;
+  const rooms = listOrAny(input.rooms, 'rooms', (list) => joinNameList(list, 'rooms'));
+  if (rooms !== undefined) claims['red5-room'] = rooms;
   claims.exp = now + ttl;
   claims.iat = now;
   claims.jti = randomJwtId();
@@ -187,10 +196,22 @@ function checkText(value: unknown, field: string): string {
   return value;
 }
 
-// An empty list would be written as an absent claim, which the server reads as "any".
-function nonEmpty(joined: string, field: string): string {
+/**
+ * A list claim: `undefined` (the claim left out) for `'any'`, else the joined list. An absent
+ * field or an empty list would also leave the claim out, which the server reads as "any":
+ * both are refused, so that "any" is only ever a choice written out.
+ */
+function listOrAny(value: unknown, field: string, join: (list: unknown) => string): string | undefined {
+  if (value === 'any') return undefined;
+  if (value === undefined) {
+    throw new RoomkeyError(
+      'invalid_claim',
+      `${field} is missing: list what the token allows, or say '${field}: 'any'' to leave the claim out`,
+    );
+  }
+  const joined = join(value);
   if (joined === '') {
-    throw new RoomkeyError('invalid_claim', `${field} must not be empty: leave it out to allow any`);
+    throw new RoomkeyError('invalid_claim', `${field} must not be empty: list at least one, or say 'any'`);
   }
   return joined;
 }
@@ -285,11 +306,17 @@ export function red5ProPlatform(signer: Red5ProSigner): TokenPlatform {
     addressedBy: 'room',
     maxTtlSeconds: signer.maxTtlSeconds,
     async issue(input: PlatformIssueInput) {
+      if (input.transports !== 'any' && input.transports.length === 0) {
+        throw new HttpProblem(
+          'forbidden',
+          'No Red5 Pro transports are granted to you (the grant lists none): a Red5 Pro token needs at least one.',
+        );
+      }
       const { token, expiresAt } = await signer.sign({
         subject: input.identity.id,
         roles: RED5PRO_ROLE_MAP[input.role],
         rooms: [input.target],
-        ...(input.transports !== undefined && { transports: input.transports }),
+        transports: input.transports,
         ...(input.grant.name !== undefined && { name: input.grant.name }),
         ttlSeconds: input.ttlSeconds,
       });

@@ -275,6 +275,8 @@ export function loadRsaPrivateKey(value: unknown, option: string): KeyObject {
 /** Signs a Vonage Video or OpenTok token; both platforms answer `session` as `vonage`. */
 export interface SessionTokenSigner {
   sign(input: VonageTokenInput): Promise<IssuedToken>;
+  /** Throws `invalid_claim` for a session id this signer cannot sign for (another project's). */
+  checkSession?(sessionId: string): void;
 }
 
 /**
@@ -287,6 +289,7 @@ export function vonagePlatform(signer: SessionTokenSigner): TokenPlatform {
     addressedBy: 'session',
     maxTtlSeconds: VONAGE_MAX_TTL_SECONDS,
     defaultTtlSeconds: VONAGE_DEFAULT_TTL_SECONDS,
+    ...(signer.checkSession !== undefined && { checkTarget: (session: string) => signer.checkSession?.(session) }),
     async issue(input: PlatformIssueInput) {
       const { token, expiresAt } = await signer.sign({
         sessionId: input.target,

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, connect, createServer as createNetServer } from 'node:net';
 import type { DeniedEvent, TokenPlatform } from '@roomkey/core';
@@ -26,6 +26,38 @@ function agentFor(mode: Pick<Mode, 'variant' | 'bodyParser'>, overrides: Partial
 }
 
 const from = (test: ReturnType<typeof postJson>, address: string) => test.set('x-forwarded-for', address);
+
+/**
+ * POSTs a JSON body anonymously from `address` (through X-Forwarded-For), its first half at
+ * once and the rest after `delayMs`: a guess that holds its connection open. Resolves the status.
+ */
+function slowPost(port: number, body: string, address: string, delayMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        port,
+        host: '127.0.0.1',
+        // A connection of its own for each guess: the default agent may queue them.
+        agent: false,
+        method: 'POST',
+        path: '/tokens',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'x-forwarded-for': address,
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    const half = Math.floor(body.length / 2);
+    req.write(body.slice(0, half));
+    setTimeout(() => req.end(body.slice(half)), delayMs);
+  });
+}
 
 describe.each(MODES)('requireHttps through $label', (mode) => {
   it('refuses plain HTTP with a 403 problem, never a redirect, and audits it', async () => {
@@ -210,6 +242,57 @@ describe.each(MODES)('rate limits (in memory) through $label', (mode) => {
     expectTokenResponse(await from(postJson(agent, { room: ROOM }), '203.0.113.8'));
   });
 
+  it('40 concurrent guesses against a budget of 3 with a slow identify: 3 tried, 37 refused with 429 (were all 401)', async () => {
+    const slowIdentify = baseOptions(mode.variant, clock).identify;
+    const agent = agentFor(
+      mode,
+      {
+        rateLimit: { failures: { points: 3, duration: 60 } },
+        identify: async (native: unknown) => {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          return slowIdentify(native);
+        },
+      },
+      true,
+    );
+    const attacker = '203.0.113.40';
+    const guesses = await Promise.all(
+      Array.from({ length: 40 }, () => from(postJson(agent, { room: ROOM }, null), attacker)),
+    );
+    const statuses = guesses.map((res) => res.status).sort();
+    expect(statuses.filter((status) => status === 401)).toHaveLength(3);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(37);
+    // Successes give their point back: a real user from another address is unaffected.
+    expectTokenResponse(await from(postJson(agent, { room: ROOM }), '203.0.113.41'));
+  });
+
+  it('slow-body guesses cannot outrun the budget either: each holds a point while its body arrives', async () => {
+    const built = createApp(
+      mode.variant,
+      baseOptions(mode.variant, clock, { rateLimit: { failures: { points: 3, duration: 60 } } }),
+      { bodyParser: mode.bodyParser, trustProxy: true },
+    );
+    const server = createHttpServer(built.target as Parameters<typeof createHttpServer>[1]);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const body = JSON.stringify({ room: ROOM });
+      const statuses = await Promise.all(Array.from({ length: 30 }, () => slowPost(port, body, '203.0.113.50', 100)));
+      expect(statuses.filter((status) => status === 401)).toHaveLength(3);
+      expect(statuses.filter((status) => status === 429)).toHaveLength(27);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('counts an IPv6 client by its /64: a fresh address in the same /64 is the same client', async () => {
+    const agent = agentFor(mode, { rateLimit: { failures: { points: 2, duration: 60 } } }, true);
+    expectProblem(await from(postJson(agent, { room: ROOM }, null), '2001:db8:7:1::1'), 401, 'unauthenticated');
+    expectProblem(await from(postJson(agent, { room: ROOM }, null), '2001:db8:7:1:ffff::2'), 401, 'unauthenticated');
+    expectRateLimited(await from(postJson(agent, { room: ROOM }), '2001:db8:7:1:abcd:1234:5678:9'), 60);
+    expectTokenResponse(await from(postJson(agent, { room: ROOM }), '2001:db8:7:2::1'));
+  });
+
   it('takes a rate-limiter-flexible limiter as it is', async () => {
     const limiter = new RateLimiterMemory({ points: 1, duration: 30, keyPrefix: `test-${mode.label}` });
     const agent = agentFor(mode, { rateLimit: { issued: limiter } });
@@ -219,9 +302,17 @@ describe.each(MODES)('rate limits (in memory) through $label', (mode) => {
   });
 });
 
+const tokensInBody = (text: string) => text.match(/eyJ[\w-]+\.[\w-]+\.[\w-]+/g) ?? [];
+
 describe('rateLimit option', () => {
   const variant = VARIANTS[0] as Variant;
   it.each([
+    ['a timeoutMs of 0', { issued: { points: 5, duration: 60 }, timeoutMs: 0 }, /rateLimit.timeoutMs/],
+    [
+      'a limiter without reward()',
+      { failures: { points: 5, consume: async () => ({}) } },
+      /rateLimit.failures: the limiter has no reward/,
+    ],
     ['not an object', 5, /rateLimit must be an object/],
     ['empty', {}, /rateLimit needs issued, failures or both/],
     ['zero points', { issued: { points: 0, duration: 60 } }, /rateLimit.issued: points and duration/],
@@ -322,7 +413,19 @@ describe('rate limits shared by two instances through Redis', () => {
     expectRateLimited(await from(postJson(b, { room: ROOM }), attacker), 60);
   });
 
-  it('answers 500, logged and with no token, when the limiter store is unreachable', async () => {
+  it('40 concurrent guesses spread over two instances spend one budget of 2 (were all 401)', async () => {
+    const prefix = `concurrent-${Date.now()}`;
+    const [a, b] = [instance(express, prefix, { failures: 2 }), instance(koa, prefix, { failures: 2 })];
+    const attacker = '198.51.100.40';
+    const guesses = await Promise.all(
+      Array.from({ length: 40 }, (_, index) => from(postJson(index % 2 ? a : b, { room: ROOM }, null), attacker)),
+    );
+    const statuses = guesses.map((res) => res.status);
+    expect(statuses.filter((status) => status === 401)).toHaveLength(2);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(38);
+  });
+
+  it('the README client configuration: an unreachable store fails fast with 503 and Retry-After, logged', async () => {
     const deadPort = await freePort();
     const client = new Redis({ port: deadPort, host: '127.0.0.1', enableOfflineQueue: false, lazyConnect: true });
     client.on('error', () => undefined); // the refused connection is the point of this test
@@ -330,7 +433,30 @@ describe('rate limits shared by two instances through Redis', () => {
     const captured = captureLogger();
     const rateLimit = { issued: new RateLimiterRedis({ storeClient: client, points: 5, duration: 60 }) };
     const agent = agentFor({ variant: express, bodyParser: false }, { rateLimit, logger: captured.logger });
-    expectProblem(await postJson(agent, { room: ROOM }), 500, 'internal_error');
-    expect(captured.text()).toContain('the rate limiter failed');
+    const res = await postJson(agent, { room: ROOM });
+    expectProblem(res, 503, 'service_unavailable');
+    expect(res.headers['retry-after']).toBe('5');
+    expect(captured.text()).toContain('the rate limiter failed or timed out');
   });
+
+  it.each(VARIANTS)(
+    "ioredis's defaults (commands queued while offline): $name answers 503 within rateLimit.timeoutMs (held ~73 s before)",
+    async (variant) => {
+      const deadPort = await freePort();
+      const client = new Redis({ port: deadPort, host: '127.0.0.1' });
+      client.on('error', () => undefined);
+      try {
+        const rateLimit = {
+          failures: new RateLimiterRedis({ storeClient: client, points: 5, duration: 60 }),
+          timeoutMs: 200,
+        };
+        const agent = agentFor({ variant, bodyParser: false }, { rateLimit });
+        const res = await postJson(agent, { room: ROOM });
+        expectProblem(res, 503, 'service_unavailable');
+        expect(tokensInBody(res.text)).toEqual([]);
+      } finally {
+        client.disconnect();
+      }
+    },
+  );
 });

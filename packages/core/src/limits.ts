@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { HttpProblem } from './problem.js';
 
@@ -8,7 +9,8 @@ import { HttpProblem } from './problem.js';
 export interface RateLimiter {
   readonly points: number;
   consume(key: string, points?: number): Promise<unknown>;
-  get(key: string): Promise<{ readonly consumedPoints: number; readonly msBeforeNext: number } | null>;
+  /** Gives points back: a failed-attempt point reserved for a request that did not fail. */
+  reward(key: string, points?: number): Promise<unknown>;
 }
 
 /** An in-memory limiter's window: at most `points` in `duration` seconds. */
@@ -25,66 +27,118 @@ export interface RateLimitOptions {
    * Tokens issued per identity (keyed by user id; a request for two tokens counts two).
    * A limiter, or a window for an in-memory one. Over it: 429 before anything is signed.
    */
-  readonly issued?: RateLimiter | RateLimitWindow;
+  readonly issued?: RateLimiter | RateLimitWindow | undefined;
   /**
    * Failed attempts (401, 403) per client address, as the framework resolves it (Express
-   * `trust proxy`, Koa `app.proxy`). Once spent, every request from that address gets 429 until
-   * the window ends.
+   * `trust proxy`, Koa `app.proxy`); IPv6 clients are counted per /64, the block one host
+   * usually holds. Each request reserves a point before `identify` runs and gets it back
+   * unless it ends in 401 or 403, so concurrent guesses cannot outrun the budget. Once spent,
+   * every request from that address gets 429 until the window ends.
    */
-  readonly failures?: RateLimiter | RateLimitWindow;
+  readonly failures?: RateLimiter | RateLimitWindow | undefined;
+  /**
+   * How long one limiter call (a Redis round trip) may take, in milliseconds, before the
+   * request is refused with 503 and `Retry-After` (fail closed). Default 1000.
+   */
+  readonly timeoutMs?: number | undefined;
+}
+
+/** A failed-attempt point held by a request in flight. */
+export interface Reservation {
+  /** Gives the point back: the request did not end in 401 or 403. */
+  release(): Promise<void>;
 }
 
 /** The checked limiters of an issuer. */
 export interface Limits {
-  /** 429 when the client address has spent its failures. */
-  checkAddress(ip: string | undefined): Promise<void>;
-  /** Counts a failed attempt against the client address. */
-  recordFailure(ip: string | undefined): Promise<void>;
+  /** Takes a failed-attempt point for the client address: 429 when none is left. */
+  reserveAttempt(ip: string | undefined): Promise<Reservation | undefined>;
   /** 429 when the user has no budget left for `tokens` more tokens; spends it otherwise. */
   spendTokens(userId: string, tokens: number): Promise<void>;
 }
 
 /** Limiter keys for requests without a known address share one budget. */
 const UNKNOWN_ADDRESS = 'unknown';
+export const DEFAULT_LIMITER_TIMEOUT_MS = 1000;
+/** What a 503 from a silent limiter store asks the client to wait, in seconds. */
+const STORE_RETRY_AFTER_SECONDS = 5;
 
 export function checkRateLimit(options: unknown): Limits | undefined {
   if (options === undefined) return undefined;
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError('rateLimit must be an object { issued?, failures? } of rate-limiter-flexible limiters');
+    throw new TypeError(
+      'rateLimit must be an object { issued?, failures?, timeoutMs? } of rate-limiter-flexible limiters',
+    );
   }
-  const { issued, failures } = options as RateLimitOptions;
+  const { issued, failures, timeoutMs = DEFAULT_LIMITER_TIMEOUT_MS } = options as RateLimitOptions;
   const issuedLimiter = limiterFrom(issued, 'rateLimit.issued', 'roomkey-issued');
   const failureLimiter = limiterFrom(failures, 'rateLimit.failures', 'roomkey-failures');
   if (issuedLimiter === undefined && failureLimiter === undefined) {
     throw new TypeError('rateLimit needs issued, failures or both');
   }
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 60_000) {
+    throw new TypeError('rateLimit.timeoutMs must be a whole number of milliseconds from 1 to 60000');
+  }
+  const call = <T>(promise: Promise<T>, detail: string) => bounded(promise, timeoutMs, detail);
+
   return {
-    async checkAddress(ip) {
-      if (failureLimiter === undefined) return;
-      const state = await store(() => failureLimiter.get(ip ?? UNKNOWN_ADDRESS));
-      if (state !== null && state.consumedPoints >= failureLimiter.points) {
-        throw limited('Too many failed attempts from this address.', state.msBeforeNext);
-      }
-    },
-    async recordFailure(ip) {
-      if (failureLimiter === undefined) return;
-      try {
-        await failureLimiter.consume(ip ?? UNKNOWN_ADDRESS);
-      } catch (error) {
-        // Over the limit already: the next request is refused by checkAddress.
-        if (!isLimiterAnswer(error)) throw storeFailure(error);
-      }
+    async reserveAttempt(ip) {
+      if (failureLimiter === undefined) return undefined;
+      const key = addressKey(ip);
+      await call(failureLimiter.consume(key), 'Too many failed attempts from this address; try again later.');
+      return { release: () => call(failureLimiter.reward(key), '').then(() => undefined) };
     },
     async spendTokens(userId, tokens) {
-      if (issuedLimiter === undefined) return;
-      try {
-        await issuedLimiter.consume(userId, tokens);
-      } catch (error) {
-        if (!isLimiterAnswer(error)) throw storeFailure(error);
-        throw limited('Too many tokens requested; try again later.', error.msBeforeNext);
+      if (issuedLimiter !== undefined) {
+        await call(issuedLimiter.consume(userId, tokens), 'Too many tokens requested; try again later.');
       }
     },
   };
+}
+
+/**
+ * The key of a client address: an IPv4 address as it is (IPv4-mapped IPv6 included), an IPv6
+ * address by its /64, since one host or home usually holds a whole /64 and could otherwise
+ * take a fresh address for every guess.
+ */
+export function addressKey(ip: string | undefined): string {
+  if (ip === undefined || !ipaddr.isValid(ip)) return ip === undefined || ip === '' ? UNKNOWN_ADDRESS : ip;
+  const address = ipaddr.process(ip);
+  if (address.kind() === 'ipv4') return address.toString();
+  const prefix = (address as ipaddr.IPv6).parts.slice(0, 4);
+  return `${prefix.map((part) => part.toString(16)).join(':')}::/64`;
+}
+
+/**
+ * One limiter call, answered within `timeoutMs`: a limit reached is 429 with `Retry-After`, a
+ * store that fails or stays silent is 503 with `Retry-After` (never a token without a check).
+ */
+async function bounded<T>(promise: Promise<T>, timeoutMs: number, limitDetail: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the rate limiter did not answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  // A late answer or failure after the timeout must not become an unhandled rejection.
+  promise.catch(() => undefined);
+  try {
+    return await Promise.race([promise, timeout]);
+  } catch (error) {
+    if (isLimiterAnswer(error)) throw limited(limitDetail, error.msBeforeNext);
+    throw new HttpProblem(
+      'service_unavailable',
+      'The token service cannot check its rate limits right now. Try again shortly.',
+      { 'retry-after': String(STORE_RETRY_AFTER_SECONDS) },
+      {
+        cause: new Error(
+          'the rate limiter failed or timed out (bound its store client: see the README on Redis; ' +
+            'or give the limiter an insuranceLimiter to keep serving while its store is down)',
+          { cause: error },
+        ),
+      },
+    );
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function limiterFrom(value: unknown, name: string, keyPrefix: string): RateLimiter | undefined {
@@ -93,7 +147,10 @@ function limiterFrom(value: unknown, name: string, keyPrefix: string): RateLimit
   if (typeof candidate !== 'object' || candidate === null) {
     throw new TypeError(`${name} must be a rate-limiter-flexible limiter or { points, duration }`);
   }
-  if (typeof candidate.consume === 'function' && typeof candidate.get === 'function') {
+  if (typeof candidate.consume === 'function') {
+    if (typeof candidate.reward !== 'function') {
+      throw new TypeError(`${name}: the limiter has no reward() (use a rate-limiter-flexible limiter)`);
+    }
     if (!isPositiveInteger(candidate.points)) throw new TypeError(`${name}: the limiter has no points`);
     return value as RateLimiter;
   }
@@ -112,21 +169,6 @@ const isPositiveInteger = (value: unknown): value is number => Number.isInteger(
 /** A limiter rejects with its state (a `RateLimiterRes`) when over the limit, with an Error when its store fails. */
 function isLimiterAnswer(value: unknown): value is { msBeforeNext: number } {
   return !(value instanceof Error) && typeof (value as { msBeforeNext?: unknown } | null)?.msBeforeNext === 'number';
-}
-
-async function store<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw storeFailure(error);
-  }
-}
-
-/** The limiter's store (Redis…) failed: an operator's problem, answered 500 and logged. */
-function storeFailure(error: unknown): Error {
-  return new Error('the rate limiter failed (use insuranceLimiter to keep serving when its store is down)', {
-    cause: error,
-  });
 }
 
 function limited(detail: string, msBeforeNext: number): HttpProblem {

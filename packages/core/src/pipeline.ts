@@ -5,7 +5,7 @@ import { type Clock, resolveClock } from './clock.js';
 import { isRoomkeyError } from './errors.js';
 import type { Grant, Identity } from './grant.js';
 import { defaultGrant } from './grant.js';
-import { checkRateLimit, type Limits, type RateLimitOptions } from './limits.js';
+import { checkRateLimit, type Limits, type RateLimitOptions, type Reservation } from './limits.js';
 import { ASCII_LETTERS, describeNonCanonicalId, hasControlCharacter, NAME_PATTERN } from './names.js';
 import type { AddressField, IssuedToken, PlatformIssueInput, TokenPlatform } from './platform.js';
 import { createOpenTokSigner, type OpenTokSigner, type OpenTokSignerOptions } from './platforms/opentok.js';
@@ -162,8 +162,9 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
       const protocol = protocolNamed(protocolName);
       const requestId = randomUUID();
       let userId: string | undefined;
-      /** Set once the request is an attempt whose 401 or 403 counts against the client address. */
-      let attempt = false;
+      /** The failed-attempt point this request holds; kept only if it ends in 401 or 403. */
+      let reservation: Reservation | undefined;
+      let failedAttempt = false;
       try {
         if (request.method !== 'POST') {
           throw new HttpProblem('method_not_allowed', 'Request tokens with POST.', { allow: 'POST' });
@@ -171,8 +172,7 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
         if (config.requireHttps && request.secure !== true) {
           throw new HttpProblem('forbidden', 'Request tokens over HTTPS.');
         }
-        await config.limits?.checkAddress(request.ip);
-        attempt = true;
+        reservation = await config.limits?.reserveAttempt(request.ip);
         const parsed = protocol.parse(await readJsonBody(request, config.maxBodyBytes, config.bodyTimeoutMs));
         const tokenRequest = parsed.request;
         const platforms = platformsFor(protocol, tokenRequest, config.platforms);
@@ -270,16 +270,7 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
         return jsonResponse(200, protocol.success(body));
       } catch (error) {
         if (error instanceof HttpProblem) {
-          if (attempt && (error.status === 401 || error.status === 403) && config.limits !== undefined) {
-            try {
-              await config.limits.recordFailure(request.ip);
-            } catch (failure) {
-              config.logger?.error(
-                { event: 'roomkey.error', requestId, err: failure },
-                `roomkey: ${(failure as Error).message}`,
-              );
-            }
-          }
+          failedAttempt = error.status === 401 || error.status === 403;
           return deny(error, protocol, requestId, request.ip, userId, config);
         }
         config.logger?.error(
@@ -287,6 +278,8 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
           error instanceof Error ? `roomkey: ${error.message}` : 'roomkey: unexpected failure',
         );
         return failed(protocol);
+      } finally {
+        if (reservation !== undefined && !failedAttempt) await release(reservation, requestId, config.logger);
       }
     },
   };
@@ -295,6 +288,18 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
 }
 
 const ISSUERS = new WeakSet<object>();
+
+/** Gives a failed-attempt point back; a store that fails here costs the client a point, no more. */
+async function release(reservation: Reservation, requestId: string, logger: Logger | undefined): Promise<void> {
+  try {
+    await reservation.release();
+  } catch (error) {
+    logger?.error(
+      { event: 'roomkey.error', requestId, err: error },
+      'roomkey: a failed-attempt point was not given back',
+    );
+  }
+}
 
 /**
  * The issuer an adapter's route uses: `value` itself when it is an issuer from

@@ -11,6 +11,7 @@ export const PROBLEM_STATUS = {
   rate_limited: 429,
   internal_error: 500,
   upstream_error: 502,
+  service_unavailable: 503,
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEM_STATUS;
@@ -27,6 +28,7 @@ const TITLES: Record<ProblemCode, string> = {
   rate_limited: 'Too Many Requests',
   internal_error: 'Internal Server Error',
   upstream_error: 'Bad Gateway',
+  service_unavailable: 'Service Unavailable',
 };
 
 /** What an adapter writes back: status, headers and a serialised body. */

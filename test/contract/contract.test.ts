@@ -860,6 +860,36 @@ describe.each(VARIANTS)('options are checked once, by $name issueTokens() itself
       /maxBodyBytes/,
     ],
     ['a clock without now()', { identify: () => null, clock: {}, red5pro: { secret: SECRET } }, /clock/],
+    [
+      'a misspelt authorize, which would have left every caller on the default grant',
+      { identify: () => null, authorise: () => ({ role: 'moderator' }), red5pro: { secret: SECRET } },
+      /createTokenIssuer: unknown option "authorise" \(did you mean "authorize"\?\)/,
+    ],
+    [
+      'an option in the wrong case',
+      { identify: () => null, requireHTTPS: true, red5pro: { secret: SECRET } },
+      /unknown option "requireHTTPS" \(did you mean "requireHttps"\?\)/,
+    ],
+    [
+      'an unknown option with nothing near',
+      { identify: () => null, frobnicate: 1, red5pro: { secret: SECRET } },
+      /unknown option "frobnicate"; known options: identify, authorize/,
+    ],
+    [
+      'a misspelt signer option',
+      { identify: () => null, red5pro: { secret: SECRET, maxTtlMinute: 30 } },
+      /red5pro: unknown option "maxTtlMinute" \(did you mean "maxTtlMinutes"\?\)/,
+    ],
+    [
+      'a misspelt rate limit',
+      { identify: () => null, rateLimit: { failure: { points: 3, duration: 60 } }, red5pro: { secret: SECRET } },
+      /rateLimit: unknown option "failure" \(did you mean "failures"\?\)/,
+    ],
+    [
+      'a misspelt rate-limit window',
+      { identify: () => null, rateLimit: { issued: { points: 3, durationSeconds: 60 } }, red5pro: { secret: SECRET } },
+      /rateLimit.issued: unknown option "durationSeconds"/,
+    ],
   ];
 
   it.each(invalid)('throws a TypeError for %s', (_name, options, message) => {

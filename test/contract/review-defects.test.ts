@@ -236,6 +236,16 @@ describe.each(MODES)('review defects through $label', (mode) => {
       expect((await postJson(agent, { session: SESSION })).status).toBe(200);
     });
 
+    it('a grant with a misspelt field: 500, and the log names the closest known one', async () => {
+      const logged = captureLogger();
+      const agent = everyPlatform(mode, {
+        authorize: () => ({ ...OPEN, role: 'publisher', transport: ['WHIP'] }) as Grant,
+        logger: logged.logger,
+      });
+      expectProblem(await postJson(agent, { room: 'lobby' }), 500, 'internal_error');
+      expect(logged.text()).toContain('unknown field \\"transport\\" (did you mean \\"transports\\"?)');
+    });
+
     it('a grant with transports: [] (was 400)', async () => {
       const logged = captureLogger();
       const agent = everyPlatform(mode, {

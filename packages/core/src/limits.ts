@@ -1,5 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { rejectUnknownOptions } from './options.js';
 import { HttpProblem } from './problem.js';
 
 /**
@@ -70,6 +71,7 @@ export function checkRateLimit(options: unknown): Limits | undefined {
       'rateLimit must be an object { issued?, failures?, timeoutMs? } of rate-limiter-flexible limiters',
     );
   }
+  rejectUnknownOptions(options, ['issued', 'failures', 'timeoutMs'], 'rateLimit');
   const { issued, failures, timeoutMs = DEFAULT_LIMITER_TIMEOUT_MS } = options as RateLimitOptions;
   const issuedLimiter = limiterFrom(issued, 'rateLimit.issued', 'roomkey-issued');
   const failureLimiter = limiterFrom(failures, 'rateLimit.failures', 'roomkey-failures');
@@ -154,6 +156,7 @@ function limiterFrom(value: unknown, name: string, keyPrefix: string): RateLimit
     if (!isPositiveInteger(candidate.points)) throw new TypeError(`${name}: the limiter has no points`);
     return value as RateLimiter;
   }
+  rejectUnknownOptions(candidate, ['points', 'duration', 'blockDuration'], name);
   const { points, duration, blockDuration } = candidate;
   if (!isPositiveInteger(points) || !isPositiveInteger(duration)) {
     throw new TypeError(`${name}: points and duration (seconds) must be whole numbers of at least 1`);

@@ -7,6 +7,7 @@ import type { Grant, Identity } from './grant.js';
 import { defaultGrant } from './grant.js';
 import { checkRateLimit, type Limits, type RateLimitOptions, type Reservation } from './limits.js';
 import { ASCII_LETTERS, describeNonCanonicalId, hasControlCharacter, NAME_PATTERN } from './names.js';
+import { describeUnknownKey, rejectUnknownOptions } from './options.js';
 import type { AddressField, IssuedToken, PlatformIssueInput, TokenPlatform } from './platform.js';
 import { createOpenTokSigner, type OpenTokSigner, type OpenTokSignerOptions } from './platforms/opentok.js';
 import {
@@ -335,6 +336,25 @@ function failed(protocol: Protocol): TokenResponse {
   );
 }
 
+const ISSUER_OPTIONS = [
+  'identify',
+  'authorize',
+  'red5pro',
+  'vonage',
+  'opentok',
+  'red5cloud',
+  'platforms',
+  'onIssued',
+  'onDenied',
+  'logger',
+  'wwwAuthenticate',
+  'maxBodyBytes',
+  'bodyTimeoutMs',
+  'requireHttps',
+  'rateLimit',
+  'clock',
+] as const satisfies readonly (keyof TokenIssuerOptions<unknown>)[];
+
 interface CheckedOptions<Native> {
   identify: TokenIssuerOptions<Native>['identify'];
   authorize: TokenIssuerOptions<Native>['authorize'];
@@ -354,6 +374,7 @@ function checkOptions<Native>(options: TokenIssuerOptions<Native>): CheckedOptio
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('options must be an object with at least `identify` and one platform such as `red5pro`');
   }
+  rejectUnknownOptions(options, ISSUER_OPTIONS, 'createTokenIssuer');
   const { identify, authorize, onIssued, onDenied } = options;
   if (typeof identify !== 'function') {
     throw new TypeError('identify must be a function (request) => { id } | null that says who is asking');
@@ -635,6 +656,10 @@ const GrantSchema = v.strictObject(
 
 /** A grant is the app's output: a malformed one is the app's bug (500), never the client's. */
 function checkGrant(grant: unknown): Grant {
+  if (typeof grant === 'object' && grant !== null) {
+    const unknown = describeUnknownKey(grant, Object.keys(GrantSchema.entries), 'field');
+    if (unknown !== undefined) throw new Error(`authorize returned a grant with an ${unknown}`);
+  }
   const result = v.safeParse(GrantSchema, grant);
   if (!result.success) throw new Error(`authorize returned an invalid grant: ${describeIssues(result.issues, '')}`);
   return result.output as Grant;

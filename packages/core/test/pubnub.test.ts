@@ -353,6 +353,25 @@ describe('PubNub connection settings', () => {
   });
 
   it.each([
+    ['ps.pndsn.com', 'https://ps.pndsn.com'],
+    ['pubsub.example.com:8443', 'https://pubsub.example.com:8443'],
+    ['10.0.0.5:8080', 'https://10.0.0.5:8080'],
+    ['127.0.0.1:8090', 'http://127.0.0.1:8090'],
+    ['localhost:3000', 'http://localhost:3000'],
+    ['[::1]:3000', 'http://[::1]:3000'],
+  ])('without ssl, speaks HTTPS to %s and plain HTTP only to a loopback stand-in (%s)', (origin, baseUrl) => {
+    expect(resolvePubNubBaseUrl(origin)).toBe(baseUrl);
+    expect(createPubNubAccessManager({ ...keyset, origin }).baseUrl).toBe(baseUrl);
+  });
+
+  it('refuses an unknown option, naming the closest known one', async () => {
+    await expectTypeError(
+      () => createPubNubAccessManager({ ...keyset, timeout: 100 } as never),
+      /createPubNubAccessManager: unknown option "timeout" \(did you mean "timeoutMs"\?\)/,
+    );
+  });
+
+  it.each([
     ['a public host over plain http', 'ps.pndsn.com', false],
     ['a private-range host over plain http', '10.0.0.5:8080', false],
     ['a host that only starts like loopback', '127.0.0.1.example.com', false],

@@ -3,6 +3,7 @@ import { stringify } from 'node:querystring';
 import { type Clock, epochSeconds, resolveClock } from '../clock.js';
 import { RoomkeyError } from '../errors.js';
 import { createHs256Signer } from '../jws.js';
+import { rejectUnknownOptions } from '../options.js';
 import type { SignedToken } from './red5pro.js';
 import { checkVonageInput, type VonageRole, type VonageTokenInput } from './vonage.js';
 
@@ -58,6 +59,7 @@ export function createOpenTokSigner(options: OpenTokSignerOptions): OpenTokSigne
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('createOpenTokSigner(options): options must be an object with apiKey and apiSecret');
   }
+  rejectUnknownOptions(options, ['apiKey', 'apiSecret', 'clock'], 'opentok');
   const { apiKey, apiSecret } = options;
   if (typeof apiKey !== 'string' || !/^[0-9]{1,32}$/.test(apiKey)) {
     throw new TypeError('apiKey must be the OpenTok project API key (digits)');

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { type Clock, epochSeconds, resolveClock } from '../clock.js';
 import { RoomkeyError } from '../errors.js';
 import { hasControlCharacter } from '../names.js';
+import { rejectUnknownOptions } from '../options.js';
 
 /** PubNub Access Manager v3 accepts token lifetimes from 1 minute to 30 days, in whole minutes. */
 export const PUBNUB_MIN_TTL_MINUTES = 1;
@@ -47,7 +48,7 @@ export interface PubNubKeyset {
 export interface PubNubAccessManagerOptions extends PubNubKeyset {
   /** Host (and optional port) of PubNub's REST API, without a scheme. Default `ps.pndsn.com`. */
   readonly origin?: string | undefined;
-  /** HTTPS (default `true`). Plain HTTP is allowed only for a loopback origin (a local stand-in). */
+  /** HTTPS; default `true`, except for a loopback origin (a local stand-in), which defaults to plain HTTP. `false` is allowed only for a loopback origin. */
   readonly ssl?: boolean | undefined;
   /** Give up on PubNub after this many milliseconds. Default 5000. */
   readonly timeoutMs?: number | undefined;
@@ -158,6 +159,11 @@ export function createPubNubAccessManager(options: PubNubAccessManagerOptions): 
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('createPubNubAccessManager(options): options must be an object with the PubNub keyset');
   }
+  rejectUnknownOptions(
+    options,
+    ['publishKey', 'subscribeKey', 'secretKey', 'origin', 'ssl', 'timeoutMs', 'fetch', 'clock'],
+    'createPubNubAccessManager',
+  );
   const publishKey = checkKey(options.publishKey, 'publishKey');
   const subscribeKey = checkKey(options.subscribeKey, 'subscribeKey');
   const { secretKey } = options;
@@ -348,19 +354,22 @@ const ORIGIN =
  * The base URL for an `origin` host and `ssl` flag, as PubNub's SDK builds it. Plain HTTP would
  * show the grant to the network, so it is allowed only for a loopback host.
  */
-export function resolvePubNubBaseUrl(origin: unknown = PUBNUB_DEFAULT_ORIGIN, ssl: unknown = true): string {
-  if (typeof ssl !== 'boolean') throw new TypeError('pubnub.ssl must be true or false');
+export function resolvePubNubBaseUrl(origin: unknown = PUBNUB_DEFAULT_ORIGIN, ssl?: unknown): string {
+  if (ssl !== undefined && typeof ssl !== 'boolean') throw new TypeError('pubnub.ssl must be true or false');
   if (typeof origin !== 'string' || origin.length === 0 || origin.length > 255) {
     throw new TypeError('pubnub.origin must be a host name such as ps.pndsn.com (optionally with :port)');
   }
-  const url = ORIGIN.test(origin) ? parseUrl(`${ssl ? 'https' : 'http'}://${origin}`) : null;
+  const host = ORIGIN.test(origin) ? parseUrl(`http://${origin}`) : null;
+  // Default: HTTPS, except for a loopback origin (a local stand-in), which speaks plain HTTP.
+  const secure = ssl ?? !(host !== null && isLoopbackHost(host.hostname));
+  const url = host === null ? null : parseUrl(`${secure ? 'https' : 'http'}://${origin}`);
   if (url === null || url.pathname !== '/' || url.hostname === '') {
     throw new TypeError(
       'pubnub.origin must be a host name such as ps.pndsn.com, optionally with :port, and no scheme or path ' +
         '(choose http or https with pubnub.ssl)',
     );
   }
-  if (!ssl && !isLoopbackHost(url.hostname)) {
+  if (!secure && !isLoopbackHost(url.hostname)) {
     throw new TypeError(
       'pubnub.ssl may be false only for a loopback origin (127.0.0.0/8, ::1 or localhost): ' +
         'grants carry tokens that must not cross a network in clear text',

@@ -4,6 +4,7 @@ import { RoomkeyError } from '../errors.js';
 import type { ChatRights, Grant } from '../grant.js';
 import { createHs256Signer, type Hs256Signer } from '../jws.js';
 import { describeBadName, describeNonCanonicalId, hasControlCharacter, isValidName } from '../names.js';
+import { rejectUnknownOptions } from '../options.js';
 import type { IssuedToken, PlatformIssueInput, TokenPlatform } from '../platform.js';
 import type { Role } from '../roles.js';
 import {
@@ -169,7 +170,7 @@ function checkCredentialFields(credentials: Red5CloudCredentials, prefix: string
 export interface Red5CloudPubNubOptions {
   /** PubNub REST API host, optionally with `:port`. Default `ps.pndsn.com`. */
   readonly origin?: string | undefined;
-  /** Default `true`; `false` only for a loopback origin (a local stand-in). */
+  /** HTTPS; default `true`, except for a loopback origin (a local stand-in): plain HTTP there. `false` only for loopback. */
   readonly ssl?: boolean | undefined;
   /** Give up on PubNub after this many milliseconds. Default 5000. */
   readonly timeoutMs?: number | undefined;
@@ -245,10 +246,12 @@ export class Red5Client {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError('new Red5Client(masterKey, masterSecret, options): options must be an object');
     }
+    rejectUnknownOptions(options, ['pubnub', 'clock', 'fetch'], 'red5cloud');
     const pubnub = options.pubnub ?? {};
     if (typeof pubnub !== 'object' || pubnub === null) {
       throw new TypeError('pubnub must be an object { origin?, ssl?, timeoutMs? }');
     }
+    rejectUnknownOptions(pubnub, ['origin', 'ssl', 'timeoutMs'], 'red5cloud.pubnub');
     const credentials = decodeRed5MasterSecret(masterKey, masterSecret);
     this.#clock = resolveClock(options.clock);
     this.#pam = createPubNubAccessManager({
@@ -365,6 +368,7 @@ export function createRed5CloudClient(options: CreateRed5CloudClientOptions): Re
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('createRed5CloudClient(options): options must be an object with masterKey and masterSecret');
   }
+  rejectUnknownOptions(options, ['masterKey', 'masterSecret', 'pubnub', 'clock', 'fetch'], 'red5cloud');
   const { masterKey, masterSecret, ...rest } = options;
   return new Red5Client(masterKey, masterSecret, rest);
 }

@@ -3,6 +3,7 @@ import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import { type Clock, resolveClock } from '../clock.js';
 import { RoomkeyError } from '../errors.js';
 import { upperCaseAscii } from '../names.js';
+import { rejectUnknownOptions } from '../options.js';
 import { createHmacSecretKey } from '../secret.js';
 import type { Red5ProRole } from './red5pro.js';
 
@@ -66,6 +67,7 @@ export function createRed5ProVerifier(options: Red5ProVerifierOptions): Red5ProV
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('options must be an object with `secret` or `secrets`');
   }
+  rejectUnknownOptions(options, VERIFIER_OPTIONS, 'createRed5ProVerifier');
   const keys = importKeys(options);
   const clock = resolveClock(options.clock);
   const { expectedIssuer } = options;
@@ -111,9 +113,15 @@ export function createRed5ProVerifier(options: Red5ProVerifierOptions): Red5ProV
  * const { subject } = await verifyRed5ProToken(token, { secret, require: { role: 'subscriber', room: 'room1' } });
  */
 export function verifyRed5ProToken(token: string, options: VerifyRed5ProTokenOptions): Promise<VerifiedRed5ProToken> {
-  const verifier = createRed5ProVerifier(options);
-  return verifier.verify(token, options.require);
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('options must be an object with `secret` or `secrets`');
+  }
+  rejectUnknownOptions(options, [...VERIFIER_OPTIONS, 'require'], 'verifyRed5ProToken');
+  const { require, ...verifierOptions } = options;
+  return createRed5ProVerifier(verifierOptions).verify(token, require);
 }
+
+const VERIFIER_OPTIONS = ['secret', 'secrets', 'expectedIssuer', 'ttlMinutes', 'clockToleranceSeconds', 'clock'];
 
 type VerifyOptions = Parameters<typeof jwtVerify>[2];
 

@@ -2,6 +2,7 @@ import { type Clock, epochSeconds, resolveClock } from '../clock.js';
 import { RoomkeyError } from '../errors.js';
 import { createHs256Signer, randomJwtId } from '../jws.js';
 import { hasControlCharacter, joinNameList } from '../names.js';
+import { rejectUnknownOptions } from '../options.js';
 import type { IssuedToken, PlatformIssueInput, TokenPlatform } from '../platform.js';
 import { HttpProblem } from '../problem.js';
 import type { Role } from '../roles.js';
@@ -99,6 +100,7 @@ export function createRed5ProSigner(options: Red5ProSignerOptions): Red5ProSigne
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('createRed5ProSigner(options): options must be an object with at least `secret`');
   }
+  rejectUnknownOptions(options, ['secret', 'issuer', 'maxTtlMinutes', 'clockSkewSeconds', 'clock'], 'red5pro');
   const signJws = createHs256Signer(createHmacSecretKey(options.secret, 'secret'));
   const issuer = checkIssuer(options.issuer);
   const maxTtlMinutes = options.maxTtlMinutes ?? 60;

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import pLimit from 'p-limit';
 import { type Clock, epochSeconds, resolveClock } from '../clock.js';
 import { RoomkeyError } from '../errors.js';
+import { rejectUnknownOptions } from '../options.js';
 import type { IssuedToken, PlatformIssueInput, TokenPlatform } from '../platform.js';
 import type { Role } from '../roles.js';
 import type { SignedToken } from './red5pro.js';
@@ -194,6 +195,7 @@ export function createVonageVideoSigner(options: VonageVideoSignerOptions): Vona
       'createVonageVideoSigner(options): options must be an object with applicationId and privateKey',
     );
   }
+  rejectUnknownOptions(options, ['applicationId', 'privateKey', 'clock', 'concurrency'], 'vonage');
   const { applicationId } = options;
   if (typeof applicationId !== 'string' || !UUID.test(applicationId)) {
     throw new TypeError('applicationId must be the Vonage application id, a UUID from the Vonage dashboard');

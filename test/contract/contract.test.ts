@@ -7,7 +7,7 @@
 
 import type { AuditEvent, AuthorizeContext, DeniedEvent, Grant, IssuedEvent, Role } from '@roomkey/core';
 import { createRed5ProSigner, HttpProblem, verifyRed5ProToken } from '@roomkey/core';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ContractOptions, type Framework, MODES, type Mode, VARIANTS } from './apps.js';
 import { epochSeconds, FROZEN_AT, frozenClock } from './support/clock.js';
 import { OPEN } from './support/grants.js';
@@ -569,6 +569,34 @@ describe.each(MODES)('$label', (mode) => {
       expect(res.text).not.toContain(SECRET);
       expect(res.text).not.toMatch(/identify|authorize|onIssued|\bat\s/);
       expect(logged.levels()).toContain('error');
+    });
+
+    it('without a logger, reports the failure on stderr so that a 500 is never unseen (nothing was written)', async () => {
+      const written: string[] = [];
+      const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        written.push(String(chunk));
+        return true;
+      });
+      try {
+        const agent = app({
+          identify: () => {
+            throw new Error('session store unreachable at 10.0.0.7');
+          },
+        });
+        const res = await postJson(agent, { room: ROOM });
+        expect(expectProblem(res, 500, 'internal_error').detail).toBe(GENERIC_500);
+        // A refusal is no failure: nothing on stderr for it.
+        const refused = await postJson(app(), { room: ROOM }, null);
+        expect(refused.status).toBe(401);
+      } finally {
+        spy.mockRestore();
+      }
+      const text = written.join('');
+      expect(text).toMatch(/^roomkey: the app's identify callback failed/);
+      expect(text).toContain('Error: session store unreachable at 10.0.0.7');
+      expect(text).toMatch(/\n +at /);
+      expect(text).not.toContain(API_KEYS.carol);
+      expect(written).toHaveLength(1);
     });
 
     it('answers 500 when onDenied throws, for a request that would have been refused', async () => {

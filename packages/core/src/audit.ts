@@ -56,3 +56,24 @@ export function checkLogger(logger: unknown): Logger | undefined {
   }
   return logger as Logger;
 }
+
+export type LogError = (object: { readonly [field: string]: unknown }, message: string) => void;
+
+/**
+ * Where failures go when the app gave no logger: stderr, as Express and Koa report an
+ * unexpected error by default, so that a 500 never goes unseen. The message is roomkey's own
+ * (never a token, secret or header value), then the stack of the error the app's callback
+ * threw, as the app wrote it.
+ */
+export const logToStderr: LogError = ({ err, cause }, message) => {
+  const stack =
+    err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : err === undefined ? '' : String(err);
+  const lines = [
+    message,
+    ...(typeof cause === 'string' ? [`  cause: ${cause}`] : []),
+    ...(stack ? [indent(stack)] : []),
+  ];
+  process.stderr.write(`${lines.join('\n')}\n`);
+};
+
+const indent = (text: string) => text.replace(/^/gm, '  ');

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import * as v from 'valibot';
-import { checkLogger, type DeniedEvent, type IssuedEvent, type Logger } from './audit.js';
+import { checkLogger, type DeniedEvent, type IssuedEvent, type LogError, type Logger, logToStderr } from './audit.js';
 import { type Clock, resolveClock } from './clock.js';
 import { isRoomkeyError } from './errors.js';
 import type { Grant, Identity } from './grant.js';
@@ -274,13 +274,13 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
           failedAttempt = error.status === 401 || error.status === 403;
           return deny(error, protocol, requestId, request.ip, userId, config);
         }
-        config.logger?.error(
+        config.logError(
           { event: 'roomkey.error', requestId, err: error instanceof AppCallbackError ? error.cause : error },
           error instanceof Error ? `roomkey: ${error.message}` : 'roomkey: unexpected failure',
         );
         return failed(protocol);
       } finally {
-        if (reservation !== undefined && !failedAttempt) await release(reservation, requestId, config.logger);
+        if (reservation !== undefined && !failedAttempt) await release(reservation, requestId, config.logError);
       }
     },
   };
@@ -291,14 +291,11 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
 const ISSUERS = new WeakSet<object>();
 
 /** Gives a failed-attempt point back; a store that fails here costs the client a point, no more. */
-async function release(reservation: Reservation, requestId: string, logger: Logger | undefined): Promise<void> {
+async function release(reservation: Reservation, requestId: string, logError: LogError): Promise<void> {
   try {
     await reservation.release();
   } catch (error) {
-    logger?.error(
-      { event: 'roomkey.error', requestId, err: error },
-      'roomkey: a failed-attempt point was not given back',
-    );
+    logError({ event: 'roomkey.error', requestId, err: error }, 'roomkey: a failed-attempt point was not given back');
   }
 }
 
@@ -361,6 +358,8 @@ interface CheckedOptions<Native> {
   onIssued: TokenIssuerOptions<Native>['onIssued'];
   onDenied: TokenIssuerOptions<Native>['onDenied'];
   logger: Logger | undefined;
+  /** Failures the operator must see (500s, platform or store failures): the logger, else stderr. */
+  logError: LogError;
   platforms: readonly TokenPlatform[];
   wwwAuthenticate: string;
   maxBodyBytes: number;
@@ -408,12 +407,14 @@ function checkOptions<Native>(options: TokenIssuerOptions<Native>): CheckedOptio
   if (typeof wwwAuthenticate !== 'string' || wwwAuthenticate.length === 0 || hasControlCharacter(wwwAuthenticate)) {
     throw new TypeError('wwwAuthenticate must be a non-empty header value such as Bearer realm="app"');
   }
+  const logger = checkLogger(options.logger);
   return {
     identify,
     authorize,
     onIssued,
     onDenied,
-    logger: checkLogger(options.logger),
+    logger,
+    logError: logger === undefined ? logToStderr : (object, message) => logger.error(object, message),
     platforms,
     wwwAuthenticate,
     maxBodyBytes,
@@ -715,7 +716,7 @@ async function deny<Native>(
     // A platform service failed: the operator needs what failed (the cause's message names a
     // status or a timeout, never a credential).
     const cause = problem.cause instanceof Error ? problem.cause.message : undefined;
-    config.logger?.error({ event: 'roomkey.denied', audit: event, cause }, `roomkey: request failed (${problem.code})`);
+    config.logError({ event: 'roomkey.denied', audit: event, cause }, `roomkey: request failed (${problem.code})`);
   } else {
     const level = problem.status === 401 || problem.status === 403 ? 'warn' : 'info';
     config.logger?.[level]({ event: 'roomkey.denied', audit: event }, `roomkey: request denied (${problem.code})`);
@@ -723,10 +724,7 @@ async function deny<Native>(
   try {
     await config.onDenied?.(event);
   } catch (error) {
-    config.logger?.error(
-      { event: 'roomkey.error', requestId, err: error },
-      "roomkey: the app's onDenied callback failed",
-    );
+    config.logError({ event: 'roomkey.error', requestId, err: error }, "roomkey: the app's onDenied callback failed");
     return failed(protocol);
   }
   return problemResponse(problem.code, problem.message, problem.headers, protocol.problemMembers);

@@ -99,6 +99,7 @@ export {
   HttpProblem,
   PROBLEM_STATUS,
   type ProblemCode,
+  problemForBodyError,
   problemResponse,
   type TokenResponse,
 } from './problem.js';

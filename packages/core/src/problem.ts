@@ -93,3 +93,39 @@ export function jsonResponse(status: number, value: unknown): TokenResponse {
     body: JSON.stringify(value),
   };
 }
+
+/** What the body parsers of Express (body-parser) and Koa (co-body) put on the errors they throw. */
+interface BodyParserError {
+  readonly type?: unknown;
+  readonly status?: unknown;
+  readonly statusCode?: unknown;
+}
+
+const BODY_ERROR_TYPES: Readonly<Record<string, readonly [ProblemCode, string]>> = {
+  'entity.parse.failed': ['invalid_request', 'The request body is not valid JSON.'],
+  'entity.verify.failed': ['invalid_request', 'The request body could not be read.'],
+  'entity.too.large': ['payload_too_large', 'The request body is too large.'],
+  'charset.unsupported': ['unsupported_media_type', 'Only the UTF-8 charset is accepted. Send application/json.'],
+  'encoding.unsupported': ['unsupported_media_type', 'The Content-Encoding is not supported. Send plain JSON.'],
+  'request.aborted': ['invalid_request', 'The client aborted the request.'],
+  'request.size.invalid': ['invalid_request', 'The request body does not match its Content-Length.'],
+};
+
+/**
+ * The problem response for an error a framework's body parser threw before roomkey ran
+ * (`express.json()` mounted for the whole app, `@koa/bodyparser`): malformed JSON is the
+ * contract's `400 invalid_request`, not the framework's HTML page. `undefined` for any other
+ * error, which the app's own error handling keeps. The body the parser read is never repeated.
+ */
+export function problemForBodyError(error: unknown): TokenResponse | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { type, status, statusCode } = error as BodyParserError;
+  const known = typeof type === 'string' ? BODY_ERROR_TYPES[type] : undefined;
+  if (known !== undefined) return problemResponse(known[0], known[1]);
+  const code = status ?? statusCode;
+  // co-body throws a SyntaxError with status 400 (no type) for JSON it cannot parse.
+  if (error instanceof SyntaxError && code === 400) {
+    return problemResponse('invalid_request', 'The request body is not valid JSON.');
+  }
+  return undefined;
+}

@@ -1,5 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type TokenIssuer, type TokenIssuerOptions, type TokenProtocol, tokenIssuerFor } from '@roomkey/core';
+import {
+  problemForBodyError,
+  type TokenIssuer,
+  type TokenIssuerOptions,
+  type TokenProtocol,
+  type TokenResponse,
+  tokenIssuerFor,
+} from '@roomkey/core';
 
 /** What the handler reads from Express's `req`: the Node request plus `body` and `ip`. */
 export interface ExpressTokenRequest extends IncomingMessage {
@@ -48,14 +55,42 @@ function route(protocol: TokenProtocol) {
           },
           protocol,
         );
-        res.statusCode = status;
-        for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-        res.setHeader('content-length', Buffer.byteLength(body));
-        res.end(body);
+        send(res, { status, headers, body });
       } catch (error) {
         next(error);
       }
     };
+  };
+}
+
+function send(res: ServerResponse, { status, headers, body }: TokenResponse): void {
+  res.statusCode = status;
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+  res.setHeader('content-length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+/**
+ * An Express error handler that answers the failures of a body parser mounted for the whole
+ * app (`app.use(express.json())`) as the token routes' problems (`400 invalid_request` for
+ * malformed JSON, 413, 415) instead of Express's HTML error page; every other error goes on to
+ * the app's own handlers. Mount it after the parser, on the token routes' paths.
+ *
+ * @example
+ * app.use(express.json());
+ * app.all('/tokens', issueTokens({ identify, red5pro }));
+ * app.use('/tokens', tokenErrorHandler());
+ */
+export function tokenErrorHandler() {
+  return function roomkeyTokenErrors(
+    error: unknown,
+    _req: IncomingMessage,
+    res: ServerResponse,
+    next: (error?: unknown) => void,
+  ): void {
+    const problem = problemForBodyError(error);
+    if (problem === undefined || res.headersSent) return next(error);
+    send(res, problem);
   };
 }
 

@@ -1,5 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import { type TokenIssuer, type TokenIssuerOptions, type TokenProtocol, tokenIssuerFor } from '@roomkey/core';
+import {
+  problemForBodyError,
+  type TokenIssuer,
+  type TokenIssuerOptions,
+  type TokenProtocol,
+  tokenIssuerFor,
+} from '@roomkey/core';
 
 /** What the middleware uses of Koa's `ctx`. */
 export interface KoaTokenContext {
@@ -51,6 +57,33 @@ function route(protocol: TokenProtocol) {
       ctx.set({ ...headers });
       ctx.body = body;
     };
+  };
+}
+
+/**
+ * Koa middleware that answers the failures of a body parser mounted after it
+ * (`@koa/bodyparser`) as the token routes' problems (`400 invalid_request` for malformed JSON,
+ * 413, 415) instead of Koa's plain-text status; every other error is thrown on to the app.
+ * Mount it before the parser.
+ *
+ * @example
+ * app.use(tokenErrorHandler());
+ * app.use(bodyParser());
+ */
+export function tokenErrorHandler() {
+  return async function roomkeyTokenErrors(
+    ctx: Pick<KoaTokenContext, 'status' | 'body' | 'set'>,
+    next: () => Promise<unknown>,
+  ): Promise<void> {
+    try {
+      await next();
+    } catch (error) {
+      const problem = problemForBodyError(error);
+      if (problem === undefined) throw error;
+      ctx.status = problem.status;
+      ctx.set({ ...problem.headers });
+      ctx.body = problem.body;
+    }
   };
 }
 

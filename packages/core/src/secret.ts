@@ -42,8 +42,37 @@ export function createHmacSecretKey(secret: unknown, option = 'secret'): KeyObje
       `${option} is too short: ${bytes.length} bytes, at least ${MIN_SECRET_BYTES} are required. ${HOW_TO_GENERATE}`,
     );
   }
+  const period = shortestPeriod(secret);
+  if (period <= MAX_PATTERN_LENGTH && period * 2 <= secret.length) {
+    throw new TypeError(
+      `${option} is ${period === 1 ? 'one character repeated' : `a pattern of ${period} characters repeated`}: ` +
+        `anyone can guess it. ${HOW_TO_GENERATE}`,
+    );
+  }
   if (PUBLISHED_SAMPLE_SECRETS.has(secret)) {
     throw new TypeError(`${option} is the sample secret published in Red5's documentation. ${HOW_TO_GENERATE}`);
   }
   return createSecretKey(bytes);
+}
+
+/** A secret that repeats a unit this short at least twice (`aaaa…`, `abcabc…`, `0123456789abcdef` twice) is refused. */
+const MAX_PATTERN_LENGTH = 16;
+
+/**
+ * The length of the shortest unit that `text` repeats (a trailing part of the unit may be
+ * cut off): `text.length` itself for text that repeats nothing. Knuth–Morris–Pratt's failure
+ * function gives the longest border; the period is what is left.
+ */
+function shortestPeriod(text: string): number {
+  const border = new Array<number>(text.length).fill(0);
+  for (let index = 1, length = 0; index < text.length; ) {
+    if (text[index] === text[length]) {
+      border[index++] = ++length;
+    } else if (length > 0) {
+      length = border[length - 1] ?? 0;
+    } else {
+      border[index++] = 0;
+    }
+  }
+  return text.length - (border[text.length - 1] ?? 0);
 }

@@ -77,6 +77,9 @@ describe('generateSecret', () => {
   });
 });
 
+/** 16 different Latin-1 letters of two UTF-8 bytes each: 32 bytes, no repeated pattern. */
+const TWO_BYTE_16 = 'éèêëàâäôöûüçîïùÿ';
+
 describe('secret checks when a signer or verifier is created', () => {
   const shortSecret = 'x'.repeat(31);
   const weak: [string, unknown][] = [
@@ -87,6 +90,10 @@ describe('secret checks when a signer or verifier is created', () => {
     ['a number', 42],
     ['a Buffer of 32 bytes (not a string)', Buffer.alloc(32, 7)],
     ['null', null],
+    ['one character repeated (40 a)', 'a'.repeat(40)],
+    ['a short pattern repeated', 'abc1'.repeat(10)],
+    ['16 characters repeated twice', '0123456789abcdef'.repeat(2)],
+    ['a pattern with its last repetition cut short', `${'passw0rd'.repeat(4)}pass`],
   ];
 
   it.each(weak)(
@@ -120,9 +127,14 @@ describe('secret checks when a signer or verifier is created', () => {
     await expectTypeError(() => verifyRed5ProToken('not-even-a-token', { secret: SAMPLE_SECRET }), HOW_TO_GENERATE);
   });
 
+  it('accepts text that repeats a unit longer than 16 characters, and phrases with repeated words', () => {
+    expect(() => createRed5ProSigner({ secret: '0123456789abcdefg'.repeat(2) })).not.toThrow();
+    expect(() => createRed5ProSigner({ secret: 'correct horse battery staple horse battery' })).not.toThrow();
+  });
+
   it('accepts a secret of exactly 32 ASCII bytes', () => {
-    expect(createRed5ProSigner({ secret: 'a'.repeat(32) }).maxTtlSeconds).toBe(3570);
-    expect(() => createRed5ProVerifier({ secret: 'a'.repeat(32) })).not.toThrow();
+    expect(createRed5ProSigner({ secret: 'abcdefghijklmnopqrstuvwxyz012345' }).maxTtlSeconds).toBe(3570);
+    expect(() => createRed5ProVerifier({ secret: 'abcdefghijklmnopqrstuvwxyz012345' })).not.toThrow();
   });
 
   it("counts UTF-8 bytes, not characters: 11 'é' (22 bytes) are refused", async () => {
@@ -130,14 +142,14 @@ describe('secret checks when a signer or verifier is created', () => {
     expect(error.message).not.toContain('é');
   });
 
-  it("counts UTF-8 bytes, not characters: 16 'é' (16 characters, 32 bytes) are accepted", () => {
-    expect(() => createRed5ProSigner({ secret: 'é'.repeat(16) })).not.toThrow();
-    expect(() => createRed5ProVerifier({ secret: 'é'.repeat(16) })).not.toThrow();
+  it('counts UTF-8 bytes, not characters: 16 accented letters (16 characters, 32 bytes) are accepted', () => {
+    expect(() => createRed5ProSigner({ secret: TWO_BYTE_16 })).not.toThrow();
+    expect(() => createRed5ProVerifier({ secret: TWO_BYTE_16 })).not.toThrow();
   });
 
   it('refuses 7 four-byte emoji (28 bytes) and accepts 8 (32 bytes)', async () => {
     await expectTypeError(() => createRed5ProSigner({ secret: '😀'.repeat(7) }), /28 bytes/);
-    expect(() => createRed5ProSigner({ secret: '😀'.repeat(8) })).not.toThrow();
+    expect(() => createRed5ProSigner({ secret: '😀😁😂😃😄😅😆😇' })).not.toThrow();
   });
 });
 
@@ -166,7 +178,7 @@ describe('the HMAC key is the UTF-8 bytes of the secret string', () => {
   });
 
   it('uses UTF-8 (not Latin-1) for a secret of multi-byte characters, as jsonwebtoken and jose do', async () => {
-    const secret = 'é'.repeat(16);
+    const secret = TWO_BYTE_16;
     const signer = createRed5ProSigner({ secret, clock: frozenClock() });
     const { token } = await signer.sign({ roles: 'any', transports: 'any', rooms: 'any', subject: 'alice' });
     expect(verifyWithJsonwebtoken(token, secret)).toMatchObject({ sub: 'alice' });
@@ -187,7 +199,7 @@ describe('the HMAC key is the UTF-8 bytes of the secret string', () => {
   });
 
   it('verifies a jsonwebtoken token signed with the same multi-byte secret string', async () => {
-    const secret = 'é'.repeat(16);
+    const secret = TWO_BYTE_16;
     const token = jsonwebtokenToken({ sub: 'bob', exp: NOW_S + 600 }, secret);
     const verified = await createRed5ProVerifier({ secret, clock: frozenClock() }).verify(token);
     expect(verified.subject).toBe('bob');

@@ -106,6 +106,15 @@ describe('Vonage Video signer: the same tokens as Vonage’s own SDK', () => {
     }
   });
 
+  it('accepts PEM text on one line with literal \\n escapes, as keys arrive from .env files', async () => {
+    for (const pem of [keys.pkcs1, keys.pkcs8]) {
+      const oneLine = pem.trim().replaceAll('\n', '\\n');
+      expect(oneLine).not.toContain('\n');
+      const { token } = await signer(oneLine).sign({ sessionId, role: 'publisher' });
+      expect(verifySignature(token, keys.publicPem)).toBe(true);
+    }
+  });
+
   it('maps roomkey roles onto the wire roles of DESIGN.md', () => {
     expect(VONAGE_ROLE_MAP).toEqual({
       subscriber: 'subscriber',

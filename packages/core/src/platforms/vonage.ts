@@ -256,6 +256,8 @@ export function loadRsaPrivateKey(value: unknown, option: string): KeyObject {
       );
     }
   }
+  // A key pasted into a .env file often arrives on one line with literal `\n` escapes.
+  if (!pem.includes('\n') && pem.includes('\\n')) pem = pem.replaceAll('\\n', '\n');
   let key: KeyObject;
   try {
     key = createPrivateKey({ key: pem, format: 'pem' });

@@ -23,7 +23,8 @@ export const DEFAULT_DEV_SECRET_FILE = resolve(
  * RED5PRO_JWT_TTL_MINUTES (the Red5 Pro server's jwtTtlMinutes, default 60); optionally
  * VONAGE_APPLICATION_ID with VONAGE_PRIVATE_KEY (PEM text or a path), or OPENTOK_API_KEY with
  * OPENTOK_API_SECRET for legacy projects; RED5_MASTER_KEY with RED5_MASTER_SECRET for Red5
- * Cloud, and PUBNUB_ORIGIN (host:port) to send its PubNub grants somewhere else. Hardening:
+ * Cloud, and PUBNUB_ORIGIN (host:port) to send its PubNub grants somewhere else, or
+ * RED5_CLOUD_LOCAL=true to try Red5 Cloud locally (see wantsLocalRed5Cloud). Hardening:
  * REQUIRE_HTTPS (on by default when NODE_ENV=production), TRUST_PROXY, RATE_LIMIT_TOKENS and
  * RATE_LIMIT_FAILURES (`points/seconds`).
  */
@@ -181,4 +182,26 @@ function loadOrCreateDevSecret(file) {
     chmodSync(file, 0o600);
   }
   return readFileSync(file, 'utf8').trim();
+}
+
+/**
+ * RED5_CLOUD_LOCAL=true: Red5 Cloud on this machine, with demo credentials and a local PubNub
+ * stand-in (local-red5cloud.js) instead of a Red5 Cloud account. Refused in production and
+ * beside real Red5 Cloud credentials.
+ */
+export function wantsLocalRed5Cloud(env = process.env) {
+  if (!flag(env, 'RED5_CLOUD_LOCAL', false)) return false;
+  if (env.NODE_ENV === 'production') {
+    throw new Error(
+      'RED5_CLOUD_LOCAL is for trying Red5 Cloud on your own machine: unset it in production and set ' +
+        'RED5_MASTER_KEY and RED5_MASTER_SECRET',
+    );
+  }
+  const real = ['RED5_MASTER_KEY', 'RED5_MASTER_SECRET', 'PUBNUB_ORIGIN'].filter((name) => env[name]);
+  if (real.length > 0) {
+    throw new Error(
+      `RED5_CLOUD_LOCAL makes its own demo credentials: unset ${real.join(', ')}, or unset RED5_CLOUD_LOCAL to use them`,
+    );
+  }
+  return true;
 }

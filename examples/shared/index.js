@@ -1,5 +1,6 @@
 import pino from 'pino';
-import { loadConfig } from './config.js';
+import { loadConfig, wantsLocalRed5Cloud } from './config.js';
+import { startLocalRed5Cloud } from './local-red5cloud.js';
 
 export { DEFAULT_DEV_SECRET_FILE, loadConfig } from './config.js';
 export { authorizeDemoUser, DEMO_COOKIE, DEMO_USERS, identifyDemoUser } from './demo.js';
@@ -19,6 +20,12 @@ export function announce(config, address, framework) {
     'Demo users: demo-alice (moderator), demo-bob (publisher), demo-carol (subscriber).',
     `Tokens: ${config.tokens.join(', ')}.`,
   ];
+  if (config.localRed5Cloud) {
+    lines.push(
+      `Red5 Cloud: local mode (RED5_CLOUD_LOCAL): demo credentials made for this run, PubNub grants from a stand-in on http://${config.localRed5Cloud}.`,
+      '  Conference and chat tokens are real in shape but work against nothing but that stand-in.',
+    );
+  }
   if (config.platforms.red5cloud) {
     lines.push(
       'Red5 WebRTC SDK routes: POST /chat-token (its backend URL) and POST /config-meetings/api/generate-token;',
@@ -44,11 +51,18 @@ export function announce(config, address, framework) {
  * Starts an example server: configuration from the environment, checked before listening.
  * A configuration mistake ends the process with a message that says what to fix.
  */
-export function runServer(createApp, framework) {
+export async function runServer(createApp, framework) {
   let config;
   let app;
+  let local;
   try {
-    config = loadConfig();
+    let env = process.env;
+    if (wantsLocalRed5Cloud(env)) {
+      local = await startLocalRed5Cloud();
+      env = { ...env, ...local.env };
+    }
+    config = loadConfig(env);
+    config.localRed5Cloud = local?.origin;
     app = createApp({ issuer: config.issuer, trustProxy: config.trustProxy, logger: createLogger() });
   } catch (error) {
     process.stderr.write(`Cannot start the ${framework} example: ${error.message}\n`);
@@ -59,5 +73,6 @@ export function runServer(createApp, framework) {
     process.stderr.write(`Cannot listen on ${config.host}:${config.port}: ${error.message}\n`);
     process.exit(1);
   });
+  server.on('close', () => local?.close());
   return server;
 }

@@ -13,10 +13,10 @@
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import http from 'node:http';
+import { type PubNubStandIn, startPubNubStandIn } from '@roomkey/pubnub-stand-in';
 import fc from 'fast-check';
 import { decodeJwt, type JWTPayload, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PubNubStandIn, startPubNubStandIn } from '../../packages/core/test/support/pubnub-stand-in.js';
 import {
   credentialFields,
   makeCredentials,

@@ -13,16 +13,16 @@ import {
   issueRed5ConferenceToken as expressConferenceRoute,
 } from '@roomkey/express';
 import { issueRed5ChatToken as koaChatRoute, issueRed5ConferenceToken as koaConferenceRoute } from '@roomkey/koa';
-import { decodeProtectedHeader, jwtVerify } from 'jose';
-import jwt from 'jsonwebtoken';
-import request from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type PubNubStandIn,
   type RecordedRequest,
   type StandInMode,
   startPubNubStandIn,
-} from '../../packages/core/test/support/pubnub-stand-in.js';
+} from '@roomkey/pubnub-stand-in';
+import { decodeProtectedHeader, jwtVerify } from 'jose';
+import jwt from 'jsonwebtoken';
+import request from 'supertest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   CONFERENCE_CLAIMS,
   credentialFields,

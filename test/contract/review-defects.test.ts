@@ -10,10 +10,10 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import type { Grant, Identity } from '@roomkey/core';
+import { type PubNubStandIn, startPubNubStandIn } from '@roomkey/pubnub-stand-in';
 import { decodeJwt } from 'jose';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type PubNubStandIn, startPubNubStandIn } from '../../packages/core/test/support/pubnub-stand-in.js';
 import {
   credentialFields,
   makeCredentials,

@@ -6,10 +6,10 @@
  * checks of examples/shared/config.js.
  */
 import { generateSecret } from '@roomkey/core';
+import { type PubNubStandIn, startPubNubStandIn } from '@roomkey/pubnub-stand-in';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type PubNubStandIn, startPubNubStandIn } from '../../packages/core/test/support/pubnub-stand-in.js';
 import {
   CONFERENCE_CLAIMS,
   credentialFields,
@@ -282,5 +282,53 @@ describe('Red5 Cloud configuration mistakes stop the examples at start-up', () =
     ],
   ])('refuse %s', async (_name, extra, message) => {
     await expectRefused({ RED5PRO_JWT_SECRET: red5proSecret, ...extra }, message, [masterSecret, masterKey]);
+  });
+});
+
+describe('RED5_CLOUD_LOCAL: Red5 Cloud tried on one machine, no account', () => {
+  it.each(frameworks)(
+    '%s: demo credentials and a PubNub stand-in started with the server; conference and chat tokens for demo-bob',
+    async (framework) => {
+      const server = await startExample(framework, { RED5PRO_JWT_SECRET: red5proSecret, RED5_CLOUD_LOCAL: 'true' });
+      try {
+        expect(server.output()).toMatch(/Red5 Cloud: local mode \(RED5_CLOUD_LOCAL\).*http:\/\/127\.0\.0\.1:\d+/);
+        expect(server.output()).toContain('Tokens: red5pro, conference, chat.');
+        const res = await fetch(`${server.url}/tokens`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer demo-bob', 'content-type': 'application/json' },
+          body: JSON.stringify({ room: ROOM, channel: CHANNEL, role: 'publisher' }),
+        });
+        expect(res.status).toBe(200);
+        const body = (await res.json()) as { tokens: Record<string, { token: string }> };
+        expect(Object.keys(body.tokens)).toEqual(['red5pro', 'conference', 'chat']);
+        const conference = jwt.decode(body.tokens.conference?.token ?? '') as Record<string, unknown>;
+        expect(conference).toMatchObject({ uid: 'bob', roomId: ROOM, role: 'publisher' });
+        expect(Object.keys(conference)).toEqual(CONFERENCE_CLAIMS);
+        // The stand-in answers a token only for a grant whose v2 signature it could verify.
+        expect(conference.pubnubToken).toMatch(/^qEF2AkF0/);
+        expect(body.tokens.chat?.token).toMatch(/^qEF2AkF0/);
+      } finally {
+        await server.stop();
+      }
+    },
+  );
+
+  it.each([
+    [
+      'beside real credentials',
+      { RED5_MASTER_KEY: masterKey, RED5_MASTER_SECRET: masterSecret },
+      /unset RED5_MASTER_KEY, RED5_MASTER_SECRET/,
+    ],
+    ['in production', { NODE_ENV: 'production' }, /RED5_CLOUD_LOCAL is for trying Red5 Cloud on your own machine/],
+    ['with a value other than true or false', { RED5_CLOUD_LOCAL: 'yes' }, /RED5_CLOUD_LOCAL must be true or false/],
+  ])('is refused %s', async (_name, extra, message) => {
+    const { code, output } = await runFailingExample('express', {
+      RED5PRO_JWT_SECRET: red5proSecret,
+      RED5_CLOUD_LOCAL: 'true',
+      ...extra,
+    });
+    expect(code).toBe(1);
+    expect(output).toMatch(message);
+    expect(output).not.toContain(masterSecret);
   });
 });

@@ -28,7 +28,7 @@ import {
   type StandInKeyset,
   startPubNubStandIn,
   verifyV2Signature,
-} from './support/pubnub-stand-in.js';
+} from '@roomkey/pubnub-stand-in';
 
 const keyset: StandInKeyset = {
   publishKey: `pub-c-${randomUUID()}`,

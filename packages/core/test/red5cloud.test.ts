@@ -27,7 +27,7 @@ import {
   NOW_MS,
   NOW_S,
 } from './support/fixtures.js';
-import { closedPortOrigin, type PubNubStandIn, startPubNubStandIn } from './support/pubnub-stand-in.js';
+import { closedPortOrigin, type PubNubStandIn, startPubNubStandIn } from '@roomkey/pubnub-stand-in';
 import {
   CONFERENCE_CLAIMS,
   credentialFields,

@@ -31,6 +31,12 @@ export function generateSecret(bytes = 32): string {
  * appears in the message.
  */
 export function createHmacSecretKey(secret: unknown, option = 'secret'): KeyObject {
+  if (secret === undefined) {
+    throw new TypeError(
+      `${option} is missing: set it to the JWT secret configured on the Red5 Pro server ` +
+        `(read from the environment, such as RED5PRO_JWT_SECRET). ${HOW_TO_GENERATE}`,
+    );
+  }
   if (typeof secret !== 'string') {
     throw new TypeError(
       `${option} must be a string (the secret as configured on the media server). ${HOW_TO_GENERATE}`,

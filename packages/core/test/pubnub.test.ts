@@ -1,4 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  closedPortOrigin,
+  type PubNubStandIn,
+  type StandInKeyset,
+  startPubNubStandIn,
+  verifyV2Signature,
+} from '@roomkey/pubnub-stand-in';
 import PubNub from 'pubnub';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -22,13 +29,6 @@ import {
   NOW_MS,
   NOW_S,
 } from './support/fixtures.js';
-import {
-  closedPortOrigin,
-  type PubNubStandIn,
-  type StandInKeyset,
-  startPubNubStandIn,
-  verifyV2Signature,
-} from '@roomkey/pubnub-stand-in';
 
 const keyset: StandInKeyset = {
   publishKey: `pub-c-${randomUUID()}`,

@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import { closedPortOrigin, type PubNubStandIn, startPubNubStandIn } from '@roomkey/pubnub-stand-in';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import jwt from 'jsonwebtoken';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -27,7 +28,6 @@ import {
   NOW_MS,
   NOW_S,
 } from './support/fixtures.js';
-import { closedPortOrigin, type PubNubStandIn, startPubNubStandIn } from '@roomkey/pubnub-stand-in';
 import {
   CONFERENCE_CLAIMS,
   credentialFields,

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  createTokenIssuer as createCoreIssuer,
   problemForBodyError,
   type TokenIssuer,
   type TokenIssuerOptions,
@@ -7,40 +8,50 @@ import {
   type TokenResponse,
   tokenIssuerFor,
 } from '@roomkey/core';
+import type { Request } from 'express';
 
-/** What the handler reads from Express's `req`: the Node request plus `body` and `ip`. */
-export interface ExpressTokenRequest extends IncomingMessage {
-  /** Left by `express.json()` (or any body parser) when the app mounts one. */
-  body?: unknown;
-  /** Express's client address, which honours the app's `trust proxy` setting. */
-  ip?: string | undefined;
-  /** Express's HTTPS flag, which honours the app's `trust proxy` setting. */
-  secure?: boolean | undefined;
-}
+/**
+ * The options of {@link issueTokens}: `identify` and `authorize` receive Express's own `Request`
+ * (with whatever the app's type augmentations add, such as express-session's `req.session`).
+ */
+export type IssueTokensOptions<Req extends Request = Request> = TokenIssuerOptions<Req>;
 
-export type IssueTokensOptions<Req extends ExpressTokenRequest = ExpressTokenRequest> = TokenIssuerOptions<Req>;
+/** Options, or one issuer from {@link createTokenIssuer} shared by several routes. */
+export type IssuerOrOptions<Req extends Request = Request> = IssueTokensOptions<Req> | TokenIssuer<Req>;
 
-/** Options, or one issuer from `createTokenIssuer` shared by several routes. */
-export type IssuerOrOptions<Req extends ExpressTokenRequest = ExpressTokenRequest> =
-  | IssueTokensOptions<Req>
-  | TokenIssuer<Req>;
-
-export type ExpressTokenHandler<Req extends ExpressTokenRequest = ExpressTokenRequest> = (
+/** An Express route handler; errors it cannot answer go to `next`. */
+export type ExpressTokenHandler<Req extends Request = Request> = (
   req: Req,
   res: ServerResponse,
   next: (error?: unknown) => void,
 ) => Promise<void>;
 
-function route(protocol: TokenProtocol) {
-  return <Req extends ExpressTokenRequest = ExpressTokenRequest>(
-    options: IssuerOrOptions<Req>,
-  ): ExpressTokenHandler<Req> => {
+/**
+ * One issuer for several routes (`/tokens` and the Red5 SDK's), with `identify` and `authorize`
+ * typed for Express. Options are checked now; a configuration mistake throws here.
+ *
+ * @example
+ * const issuer = createTokenIssuer({ identify: (req) => (req.user ? { id: req.user.id } : null), red5cloud });
+ * app.all('/tokens', issueTokens(issuer));
+ * app.all('/chat-token', issueRed5ChatToken(issuer));
+ */
+export function createTokenIssuer<Req extends Request = Request>(options: IssueTokensOptions<Req>): TokenIssuer<Req> {
+  return createCoreIssuer(options);
+}
+
+/** A route factory: options or an issuer in, an Express route handler out. */
+export type ExpressTokenRoute = <Req extends Request = Request>(
+  options: IssuerOrOptions<Req>,
+) => ExpressTokenHandler<Req>;
+
+function route(protocol: TokenProtocol): ExpressTokenRoute {
+  return <Req extends Request = Request>(options: IssuerOrOptions<Req>): ExpressTokenHandler<Req> => {
     const issuer = tokenIssuerFor(options, protocol);
     return async function roomkeyIssueTokens(req, res, next) {
       try {
-        const { status, headers, body } = await issuer.handle(
+        const response = await issuer.handle(
           {
-            method: req.method ?? '',
+            method: req.method,
             headers: req.headers,
             stream: req,
             parsedBody: req.body,
@@ -55,7 +66,7 @@ function route(protocol: TokenProtocol) {
           },
           protocol,
         );
-        send(res, { status, headers, body });
+        send(res, response);
       } catch (error) {
         next(error);
       }
@@ -95,13 +106,14 @@ export function tokenErrorHandler() {
 }
 
 /**
- * The roomkey token endpoint (`POST /tokens` in DESIGN.md's contract) as an Express 4/5 route
- * handler. Options are checked now; a configuration mistake throws here, at start-up.
- * `identify` and `authorize` receive `req`.
+ * The roomkey token endpoint (`POST /tokens`, the HTTP contract in the README) as an Express 4/5
+ * route handler. Options are checked now; a configuration mistake throws here, at start-up.
+ * `identify` and `authorize` receive Express's `req`.
  *
  * @example
  * app.all('/tokens', issueTokens({
- *   identify: (req) => (req.session?.user ? { id: req.session.user.id } : null),
+ *   identify: (req) => (req.session.user ? { id: req.session.user.id } : null),
+ *   authorize: () => ({ role: 'subscriber', rooms: 'any', transports: 'any' }),
  *   red5pro: { secret: process.env.RED5PRO_JWT_SECRET },
  * }));
  */

@@ -1,39 +1,54 @@
-import type { IncomingMessage } from 'node:http';
 import {
+  createTokenIssuer as createCoreIssuer,
   problemForBodyError,
   type TokenIssuer,
   type TokenIssuerOptions,
   type TokenProtocol,
   tokenIssuerFor,
 } from '@roomkey/core';
+import type { Context, ParameterizedContext } from 'koa';
 
-/** What the middleware uses of Koa's `ctx`. */
-export interface KoaTokenContext {
-  readonly req: IncomingMessage;
-  /** `body` is left by `@koa/bodyparser` (or any body parser) when the app mounts one. */
-  readonly request: { readonly body?: unknown };
-  readonly method: string;
-  /** Koa's client address, which honours `app.proxy`. */
-  readonly ip: string;
-  /** Koa's HTTPS flag, which honours `app.proxy`. */
-  readonly secure: boolean;
-  status: number;
-  body: unknown;
-  set(fields: Record<string, string>): void;
-}
+/** Koa's context with whatever state, custom properties and body type the app declares. */
+// biome-ignore lint/suspicious/noExplicitAny: any state and body an app declares
+type AnyContext = ParameterizedContext<any, object, any>;
 
-export type IssueTokensOptions<Ctx extends KoaTokenContext = KoaTokenContext> = TokenIssuerOptions<Ctx>;
+/**
+ * The options of {@link issueTokens}: `identify` and `authorize` receive Koa's own `ctx`
+ * (`Context`, or the context type the route is mounted with, `ctx.state` included).
+ */
+export type IssueTokensOptions<Ctx extends AnyContext = Context> = TokenIssuerOptions<Ctx>;
 
-/** Options, or one issuer from `createTokenIssuer` shared by several routes. */
-export type IssuerOrOptions<Ctx extends KoaTokenContext = KoaTokenContext> = IssueTokensOptions<Ctx> | TokenIssuer<Ctx>;
+/** Options, or one issuer from {@link createTokenIssuer} shared by several routes. */
+export type IssuerOrOptions<Ctx extends AnyContext = Context> = IssueTokensOptions<Ctx> | TokenIssuer<Ctx>;
 
-export type KoaTokenMiddleware<Ctx extends KoaTokenContext = KoaTokenContext> = (
+/** Koa middleware that answers every request it receives: mount it on a route. */
+export type KoaTokenMiddleware<Ctx extends AnyContext = Context> = (
   ctx: Ctx,
   next: () => Promise<unknown>,
 ) => Promise<void>;
 
-function route(protocol: TokenProtocol) {
-  return <Ctx extends KoaTokenContext = KoaTokenContext>(options: IssuerOrOptions<Ctx>): KoaTokenMiddleware<Ctx> => {
+/**
+ * One issuer for several routes (`/tokens` and the Red5 SDK's), with `identify` and `authorize`
+ * typed for Koa. Options are checked now; a configuration mistake throws here.
+ *
+ * @example
+ * const issuer = createTokenIssuer({ identify: (ctx) => (ctx.state.user ? { id: ctx.state.user.id } : null), red5cloud });
+ * router.all('/tokens', issueTokens(issuer));
+ * router.all('/chat-token', issueRed5ChatToken(issuer));
+ */
+export function createTokenIssuer<Ctx extends AnyContext = Context>(
+  options: IssueTokensOptions<Ctx>,
+): TokenIssuer<Ctx> {
+  return createCoreIssuer(options);
+}
+
+/** A route factory: options or an issuer in, Koa middleware out. */
+export type KoaTokenRoute = <Ctx extends AnyContext = Context>(
+  options: IssuerOrOptions<Ctx>,
+) => KoaTokenMiddleware<Ctx>;
+
+function route(protocol: TokenProtocol): KoaTokenRoute {
+  return <Ctx extends AnyContext = Context>(options: IssuerOrOptions<Ctx>): KoaTokenMiddleware<Ctx> => {
     const issuer = tokenIssuerFor(options, protocol);
     return async function roomkeyIssueTokens(ctx) {
       const { status, headers, body } = await issuer.handle(
@@ -41,7 +56,8 @@ function route(protocol: TokenProtocol) {
           method: ctx.method,
           headers: ctx.req.headers,
           stream: ctx.req,
-          parsedBody: ctx.request.body,
+          // Left by @koa/bodyparser (or any body parser) when the app mounts one.
+          parsedBody: (ctx.request as { body?: unknown }).body,
           // Koa works these out from headers (app.proxy): read only when needed.
           get ip() {
             return ctx.ip;
@@ -71,10 +87,7 @@ function route(protocol: TokenProtocol) {
  * app.use(bodyParser());
  */
 export function tokenErrorHandler() {
-  return async function roomkeyTokenErrors(
-    ctx: Pick<KoaTokenContext, 'status' | 'body' | 'set'>,
-    next: () => Promise<unknown>,
-  ): Promise<void> {
+  return async function roomkeyTokenErrors(ctx: AnyContext, next: () => Promise<unknown>): Promise<void> {
     try {
       await next();
     } catch (error) {
@@ -88,13 +101,14 @@ export function tokenErrorHandler() {
 }
 
 /**
- * The roomkey token endpoint (`POST /tokens` in DESIGN.md's contract) as Koa 2/3 middleware:
- * it answers every request it receives, so mount it on a route. Options are checked now; a
- * configuration mistake throws at start-up. `identify` and `authorize` receive `ctx`.
+ * The roomkey token endpoint (`POST /tokens`, the HTTP contract in the README) as Koa 2/3
+ * middleware: it answers every request it receives, so mount it on a route. Options are
+ * checked now; a configuration mistake throws at start-up. `identify` and `authorize` receive `ctx`.
  *
  * @example
  * router.all('/tokens', issueTokens({
  *   identify: (ctx) => (ctx.state.user ? { id: ctx.state.user.id } : null),
+ *   authorize: () => ({ role: 'subscriber', rooms: 'any', transports: 'any' }),
  *   red5pro: { secret: process.env.RED5PRO_JWT_SECRET },
  * }));
  */

@@ -9,9 +9,9 @@ import { checkVonageInput, type VonageRole, type VonageTokenInput } from './vona
 
 export interface OpenTokSignerOptions {
   /** The OpenTok project's API key (digits). */
-  readonly apiKey: string;
+  readonly apiKey: string | undefined;
   /** The project's API secret, as shown in the Vonage (TokBox) dashboard. */
-  readonly apiSecret: string;
+  readonly apiSecret: string | undefined;
   readonly clock?: Clock;
 }
 
@@ -61,6 +61,11 @@ export function createOpenTokSigner(options: OpenTokSignerOptions): OpenTokSigne
   }
   rejectUnknownOptions(options, ['apiKey', 'apiSecret', 'clock'], 'opentok');
   const { apiKey, apiSecret } = options;
+  for (const [name, value] of Object.entries({ apiKey, apiSecret })) {
+    if (value === undefined) {
+      throw new TypeError(`${name} is missing: the OpenTok project's, from the environment (such as OPENTOK_API_KEY)`);
+    }
+  }
   if (typeof apiKey !== 'string' || !/^[0-9]{1,32}$/.test(apiKey)) {
     throw new TypeError('apiKey must be the OpenTok project API key (digits)');
   }

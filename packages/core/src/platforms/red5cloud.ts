@@ -184,8 +184,8 @@ export interface Red5CloudClientOptions {
 }
 
 export interface CreateRed5CloudClientOptions extends Red5CloudClientOptions {
-  readonly masterKey: string;
-  readonly masterSecret: string;
+  readonly masterKey: string | undefined;
+  readonly masterSecret: string | undefined;
 }
 
 /** The payload of a conference token: exactly Red5's, in Red5's order. */
@@ -242,7 +242,7 @@ export class Red5Client {
   readonly #pam: PubNubAccessManager;
   readonly #clock: Clock;
 
-  constructor(masterKey: string, masterSecret: string, options: Red5CloudClientOptions = {}) {
+  constructor(masterKey: string | undefined, masterSecret: string | undefined, options: Red5CloudClientOptions = {}) {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError('new Red5Client(masterKey, masterSecret, options): options must be an object');
     }
@@ -252,7 +252,14 @@ export class Red5Client {
       throw new TypeError('pubnub must be an object { origin?, ssl?, timeoutMs? }');
     }
     rejectUnknownOptions(pubnub, ['origin', 'ssl', 'timeoutMs'], 'red5cloud.pubnub');
-    const credentials = decodeRed5MasterSecret(masterKey, masterSecret);
+    for (const [name, value] of Object.entries({ masterKey, masterSecret })) {
+      if (value === undefined) {
+        throw new TypeError(
+          `${name} is missing (read it from the environment, such as RED5_MASTER_KEY): ${WHERE_TO_LOOK}`,
+        );
+      }
+    }
+    const credentials = decodeRed5MasterSecret(masterKey as string, masterSecret as string);
     this.#clock = resolveClock(options.clock);
     this.#pam = createPubNubAccessManager({
       publishKey: credentials.pubnubPublishKey,

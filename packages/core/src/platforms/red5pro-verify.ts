@@ -19,7 +19,7 @@ export interface Red5ProRequirement {
 
 export interface Red5ProVerifierOptions {
   /** The server's JWT secret. Give `secret` or `secrets`, not both. */
-  readonly secret?: string;
+  readonly secret?: string | undefined;
   /** Several secrets, tried in order: the current and the previous during a rotation overlap. */
   readonly secrets?: readonly string[];
   /** When set, `iss` must equal it exactly (the server's `expectedIssuer`). */

@@ -26,7 +26,7 @@ export const RED5PRO_ROLE_MAP: Readonly<Record<Role, readonly Red5ProRole[]>> = 
 
 export interface Red5ProSignerOptions {
   /** The JWT secret exactly as configured on the Red5 Pro server (at least 32 bytes of UTF-8). */
-  readonly secret: string;
+  readonly secret: string | undefined;
   /** Written as `iss`; set it when the server is configured with `expectedIssuer`. */
   readonly issuer?: string;
   /** The server's `jwtTtlMinutes`. Default 60. */

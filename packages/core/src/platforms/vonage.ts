@@ -121,9 +121,9 @@ function expiry(now: number, ttlSeconds: number | undefined, expireTime: number 
 
 export interface VonageVideoSignerOptions {
   /** The Vonage application id (a UUID). */
-  readonly applicationId: string;
+  readonly applicationId: string | undefined;
   /** The application's RSA private key: PEM text (PKCS#8 or PKCS#1) or the path of a PEM file. */
-  readonly privateKey: string;
+  readonly privateKey: string | undefined;
   readonly clock?: Clock;
   /**
    * How many RSA signatures may run on libuv's thread pool at once; more requests wait their
@@ -197,6 +197,13 @@ export function createVonageVideoSigner(options: VonageVideoSignerOptions): Vona
   }
   rejectUnknownOptions(options, ['applicationId', 'privateKey', 'clock', 'concurrency'], 'vonage');
   const { applicationId } = options;
+  for (const [name, value] of Object.entries({ applicationId, privateKey: options.privateKey })) {
+    if (value === undefined) {
+      throw new TypeError(
+        `${name} is missing: the Vonage application's, from the environment (such as VONAGE_APPLICATION_ID)`,
+      );
+    }
+  }
   if (typeof applicationId !== 'string' || !UUID.test(applicationId)) {
     throw new TypeError('applicationId must be the Vonage application id, a UUID from the Vonage dashboard');
   }

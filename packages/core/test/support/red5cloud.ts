@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { Red5CloudCredentials } from '../../src/platforms/red5cloud.js';
 import type { StandInKeyset } from '@roomkey/pubnub-stand-in';
+import type { Red5CloudCredentials } from '../../src/platforms/red5cloud.js';
 
 /**
  * Red5 Cloud master secrets made and read independently of roomkey's code, from DESIGN.md's

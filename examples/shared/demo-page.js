@@ -74,7 +74,7 @@ export function createDemoPage({ red5pro } = {}) {
     ],
     ['/demo/app.js', ['text/javascript; charset=utf-8', file('app.js')]],
     ['/demo/style.css', ['text/css; charset=utf-8', file('style.css')]],
-    ['/demo/config.json', ['application/json', Buffer.from(JSON.stringify(config))]],
+    ['/demo/config.json', ['application/json; charset=utf-8', Buffer.from(JSON.stringify(config))]],
   ]);
   if (red5pro) {
     const sdk = readFileSync(require.resolve('red5pro-webrtc-sdk/red5pro-sdk.min.js'));

@@ -1,16 +1,16 @@
 import { generateSecret } from '@roomkey/core';
 import { SignJWT } from 'jose';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningExample, startExample } from '../examples/run-example.js';
-import { type Chromium, launchChromium } from './support/chromium.js';
+import { launchChromium } from './support/chromium.js';
 import { type Red5ProStandIn, startRed5ProStandIn } from './support/red5pro-standin.js';
 import { screenshot } from './support/screenshots.js';
 
 const secret = generateSecret();
 let standIn: Red5ProStandIn;
 let example: RunningExample;
-let browser: Chromium;
+let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
@@ -23,7 +23,7 @@ beforeAll(async () => {
     }),
     launchChromium(),
   ]);
-  page = await browser.context.newPage();
+  page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
   await page.goto(`${example.url}/`);
   await page.locator('#media-log li', { hasText: 'red5pro-webrtc-sdk loaded' }).waitFor();
 }, 30_000);

@@ -1,23 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { type Browser, chromium } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
-export interface Chromium {
-  readonly context: BrowserContext;
-  close(): Promise<void>;
-}
-
 /**
- * Debian's Chromium, headless, with a fresh profile and nothing talking to the network: no
- * background services, a fake camera and microphone that need no prompt, and WebRTC allowed
- * on loopback addresses only, where the Red5 Pro stand-in listens.
+ * Debian's Chromium, headless, with a fresh temporary profile (each context is a new, empty
+ * one) and nothing talking to the network: no background services, a fake camera and
+ * microphone that need no prompt, and WebRTC allowed on loopback addresses, where the Red5 Pro
+ * stand-in listens.
  */
-export async function launchChromium(): Promise<Chromium> {
-  const profile = mkdtempSync(join(tmpdir(), 'roomkey-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [
@@ -31,15 +23,6 @@ export async function launchChromium(): Promise<Chromium> {
       '--use-fake-ui-for-media-stream',
       '--allow-loopback-in-peer-connection',
       '--disable-features=WebRtcHideLocalIpsWithMdns',
-      '--force-webrtc-ip-handling-policy=default_public_and_private_interfaces',
     ],
-    viewport: { width: 1100, height: 900 },
   });
-  return {
-    context,
-    async close() {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
 }

@@ -3,14 +3,21 @@
 import { createTokenClient } from '/roomkey-client.js';
 
 const $ = (selector) => document.querySelector(selector);
-const client = createTokenClient({ url: '/tokens' });
-const watches = new Set();
 
-const configResponse = await fetch('/demo/config.json');
-const config = await configResponse.json();
-// Countdowns use the server's clock too, so a wrong clock on this computer shows the truth.
-const serverOffset = Date.parse(configResponse.headers.get('date') ?? '') - Date.now() || 0;
+// Countdowns use the server's clock, as the client's refresh does, so a wrong clock on this
+// computer still shows the truth: every answer's Date header says how far off this one is.
+let serverOffset = 0;
 const serverNow = () => Date.now() + serverOffset;
+async function fetchNotingServerTime(url, init) {
+  const response = await fetch(url, init);
+  const date = Date.parse(response.headers.get('date') ?? '');
+  if (date) serverOffset = date - Date.now();
+  return response;
+}
+
+const client = createTokenClient({ url: '/tokens', fetch: fetchNotingServerTime });
+const watches = new Set();
+const config = await (await fetchNotingServerTime('/demo/config.json')).json();
 
 function element(tag, properties = {}, ...children) {
   const node = document.createElement(tag);

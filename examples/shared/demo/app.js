@@ -176,7 +176,7 @@ function log(text) {
 }
 
 function stopMedia() {
-  media.publisher?.unpublish().catch(() => {});
+  media.publisher?.unpublish(true).catch(() => {}); // true: also release the camera preview
   media.subscriber?.unsubscribe().catch(() => {});
   media.publisher = undefined;
   media.subscriber = undefined;
@@ -216,6 +216,8 @@ async function connect(kind) {
     await (kind === 'publish' ? sdk.publish() : sdk.subscribe());
   } catch (error) {
     log(`${kind}: refused by the server: ${error?.message ?? error}`);
+    // The SDK took the camera before asking: let it go again.
+    (kind === 'publish' ? sdk.unpublish(true) : sdk.unsubscribe()).catch(() => {});
   }
 }
 

@@ -2,13 +2,14 @@
 // and Are the Types Wrong on the packed tarball (ESM-only, as the packages are: Node 20.19+
 // can require() them from CommonJS, which test/contract checks at run time).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 
-const packages = ['core', 'express', 'koa'];
+const packages = ['core', 'express', 'koa', 'client'];
 let failures = 0;
 
 for (const name of packages) {
@@ -40,6 +41,17 @@ for (const name of packages) {
     rmSync(packDir, { recursive: true, force: true });
   }
   process.stdout.write(`checked ${dir}\n`);
+}
+
+// @roomkey/client's browser build: one minified ES module, at most 3 KB once gzipped.
+const browserBuild = readFileSync(join('packages', 'client', 'dist', 'roomkey-client.min.js'));
+const gzipped = gzipSync(browserBuild, { level: 9 }).length;
+process.stdout.write(
+  `@roomkey/client browser build: ${browserBuild.length} bytes minified, ${gzipped} bytes gzipped\n`,
+);
+if (gzipped > 3072) {
+  process.stdout.write('@roomkey/client browser build is over its budget of 3072 bytes min+gzip\n');
+  failures++;
 }
 
 if (failures > 0) {

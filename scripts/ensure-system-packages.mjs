@@ -13,6 +13,11 @@ const needed = [
     deb: 'redis-server',
     present: () => spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0,
   },
+  {
+    why: "Chromium, for the browser tests of @roomkey/client, the demo page and Red5's WebRTC SDK (driven by playwright-core)",
+    deb: 'chromium',
+    present: () => spawnSync('/usr/bin/chromium', ['--version'], { stdio: 'ignore' }).status === 0,
+  },
 ];
 
 const missing = needed.filter((item) => !item.present());

@@ -1,5 +1,5 @@
 import { createTokenIssuer, problemResponse } from '@roomkey/core';
-import { authorizeDemoUser, DEMO_COOKIE, identifyDemoUser } from '@roomkey/example-shared';
+import { authorizeDemoUser, createDemoPage, DEMO_COOKIE, identifyDemoUser } from '@roomkey/example-shared';
 import { issueRed5ChatToken, issueRed5ConferenceToken, issueTokens } from '@roomkey/express';
 import cookieParser from 'cookie-parser';
 import express from 'express';
@@ -12,13 +12,20 @@ import express from 'express';
 /**
  * `issuer`: platforms (`red5pro`, `red5cloud`, `vonage`/`opentok`) and hardening options
  * (`requireHttps`, `rateLimit`) for `createTokenIssuer`; `trustProxy`: believe X-Forwarded-*
- * (only behind your own proxy).
+ * (only behind your own proxy); `red5pro`: where the demo page publishes and plays (loadRed5ProMedia).
  */
-export function createApp({ issuer: issuerOptions, trustProxy = false, logger }) {
+export function createApp({ issuer: issuerOptions, trustProxy = false, logger, red5pro }) {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', trustProxy);
   app.use(cookieParser());
+
+  // The demo page at / (its files, and the client's browser build at /roomkey-client.js).
+  const demoPage = createDemoPage({ red5pro });
+  app.use((req, res, next) => {
+    const page = demoPage(req.method, req.path);
+    return page ? send(res, page) : next();
+  });
 
   // One issuer, one configuration, shared by every route.
   const issuer = createTokenIssuer({

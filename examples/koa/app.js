@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import { createTokenIssuer, problemResponse } from '@roomkey/core';
-import { authorizeDemoUser, DEMO_COOKIE, identifyDemoUser } from '@roomkey/example-shared';
+import { authorizeDemoUser, createDemoPage, DEMO_COOKIE, identifyDemoUser } from '@roomkey/example-shared';
 import { issueRed5ChatToken, issueRed5ConferenceToken, issueTokens } from '@roomkey/koa';
 import Koa from 'koa';
 
@@ -12,9 +12,9 @@ import Koa from 'koa';
 /**
  * `issuer`: platforms (`red5pro`, `red5cloud`, `vonage`/`opentok`) and hardening options
  * (`requireHttps`, `rateLimit`) for `createTokenIssuer`; `trustProxy`: believe X-Forwarded-*
- * (only behind your own proxy).
+ * (only behind your own proxy); `red5pro`: where the demo page publishes and plays (loadRed5ProMedia).
  */
-export function createApp({ issuer: issuerOptions, trustProxy = false, logger }) {
+export function createApp({ issuer: issuerOptions, trustProxy = false, logger, red5pro }) {
   const app = new Koa();
   app.silent = true; // errors are logged below, as JSON, never as a stack on stderr
   app.proxy = trustProxy;
@@ -27,6 +27,13 @@ export function createApp({ issuer: issuerOptions, trustProxy = false, logger })
       ctx.app.emit('error', error, ctx);
       send(ctx, problemResponse('internal_error', 'The server failed; the error has been logged.'));
     }
+  });
+
+  // The demo page at / (its files, and the client's browser build at /roomkey-client.js).
+  const demoPage = createDemoPage({ red5pro });
+  app.use((ctx, next) => {
+    const page = demoPage(ctx.method, ctx.path);
+    return page ? send(ctx, page) : next();
   });
 
   // One issuer, one configuration, shared by every route.

@@ -8,6 +8,7 @@ import {
   createVonageVideoSigner,
   generateSecret,
 } from '@roomkey/core';
+import { loadRed5ProMedia } from './demo-page.js';
 
 /** Where the embedded default keeps its generated secret: git-ignored, owner-only. */
 export const DEFAULT_DEV_SECRET_FILE = resolve(
@@ -26,7 +27,8 @@ export const DEFAULT_DEV_SECRET_FILE = resolve(
  * Cloud, and PUBNUB_ORIGIN (host:port) to send its PubNub grants somewhere else, or
  * RED5_CLOUD_LOCAL=true to try Red5 Cloud locally (see wantsLocalRed5Cloud). Hardening:
  * REQUIRE_HTTPS (on by default when NODE_ENV=production), TRUST_PROXY, RATE_LIMIT_TOKENS and
- * RATE_LIMIT_FAILURES (`points/seconds`).
+ * RATE_LIMIT_FAILURES (`points/seconds`). The demo page: RED5PRO_HOST, RED5PRO_PORT, RED5PRO_APP
+ * (where its WebRTC buttons publish and play; see loadRed5ProMedia).
  */
 export function loadConfig(env = process.env) {
   const port = integer(env, 'PORT', 3000, 0, 65535);
@@ -64,7 +66,8 @@ export function loadConfig(env = process.env) {
     ...window(env, 'RATE_LIMIT_FAILURES', 'failures'),
   };
   const issuerOptions = { ...platforms, requireHttps, ...(Object.keys(rateLimit).length > 0 && { rateLimit }) };
-  return { port, host, production, devSecretFile, platforms, tokens, issuer: issuerOptions, trustProxy };
+  const red5proMedia = loadRed5ProMedia(env);
+  return { port, host, production, devSecretFile, platforms, tokens, issuer: issuerOptions, trustProxy, red5proMedia };
 }
 
 /**

@@ -4,6 +4,7 @@ import { startLocalRed5Cloud } from './local-red5cloud.js';
 
 export { DEFAULT_DEV_SECRET_FILE, loadConfig } from './config.js';
 export { authorizeDemoUser, DEMO_COOKIE, DEMO_USERS, identifyDemoUser } from './demo.js';
+export { createDemoPage, loadRed5ProMedia } from './demo-page.js';
 
 /** JSON log lines on stdout; roomkey's audit events arrive here. */
 export function createLogger() {
@@ -18,6 +19,11 @@ export function announce(config, address, framework) {
     'Try it:',
     `  curl -s -X POST ${url}/tokens -H 'Authorization: Bearer demo-bob' -H 'Content-Type: application/json' -d '{"room":"room-abc","role":"publisher"}'`,
     'Demo users: demo-alice (moderator), demo-bob (publisher), demo-carol (subscriber).',
+    `Demo page: open ${url}/ in a browser${
+      config.red5proMedia
+        ? ` (publishes and plays on ${config.red5proMedia.protocol}://${config.red5proMedia.host}:${config.red5proMedia.port})`
+        : ''
+    }.`,
     `Tokens: ${config.tokens.join(', ')}.`,
   ];
   if (config.localRed5Cloud) {
@@ -63,7 +69,12 @@ export async function runServer(createApp, framework) {
     }
     config = loadConfig(env);
     config.localRed5Cloud = local?.origin;
-    app = createApp({ issuer: config.issuer, trustProxy: config.trustProxy, logger: createLogger() });
+    app = createApp({
+      issuer: config.issuer,
+      trustProxy: config.trustProxy,
+      logger: createLogger(),
+      red5pro: config.red5proMedia,
+    });
   } catch (error) {
     process.stderr.write(`Cannot start the ${framework} example: ${error.message}\n`);
     process.exit(1);

@@ -1,0 +1,10 @@
+export {
+  createTokenClient,
+  type FetchLike,
+  type TokenClient,
+  type TokenClientOptions,
+  type TokenHeaders,
+  type WatchHandlers,
+} from './client.js';
+export { RoomkeyClientError, type RoomkeyClientErrorCode } from './errors.js';
+export type { IssuedToken, TokenName, TokenRequest, TokenResponse, TokenRole } from './types.js';

@@ -5,9 +5,9 @@
  */
 import { createTokenClient } from '@roomkey/client';
 import { generateSecret } from '@roomkey/core';
+import { type PubNubStandIn, startPubNubStandIn } from '@roomkey/pubnub-stand-in';
 import PubNub from 'pubnub';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type PubNubStandIn, startPubNubStandIn } from '@roomkey/pubnub-stand-in';
 import {
   credentialFields,
   makeCredentials,

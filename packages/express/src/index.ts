@@ -100,8 +100,8 @@ export function tokenErrorHandler() {
     next: (error?: unknown) => void,
   ): void {
     const problem = problemForBodyError(error);
-    if (problem === undefined || res.headersSent) return next(error);
-    send(res, problem);
+    if (problem === undefined || res.headersSent) next(error);
+    else send(res, problem);
   };
 }
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 
-const packages = ['core', 'express', 'koa'];
+const packages = ['core', 'express', 'koa', 'cli'];
 let failures = 0;
 
 for (const name of packages) {

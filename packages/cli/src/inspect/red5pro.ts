@@ -35,7 +35,12 @@ export async function inspectRed5Pro(jwt: DecodedJwt, settings: Red5ProSettings,
       : fail('algorithm', `the token is signed with ${String(header.alg)}, but Red5 Pro accepts only HS256`),
   );
   checks.push(signatureCheck(jwt, settings));
-  checks.push(expiryCheck(claims.exp, now));
+  // An exp in milliseconds lies far ahead: Red5 Pro refuses it for its lifetime, not as expired.
+  checks.push(
+    typeof claims.exp === 'number' && claims.exp > 1e11
+      ? pass('expiry', `exp is ${claims.exp}, far in the future: it looks like milliseconds (JWT times are seconds)`)
+      : expiryCheck(claims.exp, now),
+  );
   checks.push(ttlCheck(claims.exp, settings.ttlMinutes, now));
   checks.push(issuerCheck(claims.iss, settings.issuer));
   checks.push(roleCheck(claims.roles, settings.requireRole));
@@ -145,6 +150,12 @@ function ttlCheck(exp: unknown, ttlMinutes: number | undefined, now: number): Ch
   }
   if (typeof exp !== 'number') return skip('lifetime', 'not checked: no usable exp');
   const ahead = exp - Math.floor(now / 1000);
+  if (exp > 1e11) {
+    return fail(
+      'lifetime',
+      `exp is ${exp}, which looks like milliseconds: the server reads seconds, so the token would live for ages and is refused; write exp in whole seconds`,
+    );
+  }
   if (ahead > ttlMinutes * 60) {
     return fail(
       'lifetime',

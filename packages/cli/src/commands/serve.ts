@@ -54,8 +54,10 @@ export function serveCommand(context: CommandContext): Command {
             process.exit(1);
           }
           stopping = true;
+          // close() stops accepting before it returns; the line says so only then.
+          const closing = service.close();
           log.info({ event: 'roomkey.shutdown', signal }, 'draining: no new connections, finishing requests in flight');
-          service.close().then(
+          closing.then(
             () => {
               log.info({ event: 'roomkey.stopped' }, 'stopped');
               resolve();

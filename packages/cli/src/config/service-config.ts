@@ -93,6 +93,7 @@ const OidcSchema = v.strictObject(
       v.array(v.picklist(BEARER_JWT_ALGORITHMS, `algorithms may hold ${BEARER_JWT_ALGORITHMS.join(', ')}`)),
     ),
     clockToleranceSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(300))),
+    jwksCooldownSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(86_400))),
     subjectClaim: v.optional(v.string('subjectClaim must be a claim name')),
     rolesClaim: v.optional(
       v.union(
@@ -179,6 +180,7 @@ export interface OidcSettings extends Policy {
   readonly jwksUrl: string | undefined;
   readonly algorithms: readonly (typeof BEARER_JWT_ALGORITHMS)[number][] | undefined;
   readonly clockToleranceSeconds: number | undefined;
+  readonly jwksCooldownSeconds: number | undefined;
   readonly subjectClaim: string;
   readonly rolesClaim: readonly string[];
   readonly roleMap: Readonly<Record<string, Role>>;
@@ -392,6 +394,7 @@ function oidcSettings(oidc: NonNullable<NonNullable<FileConfig['identity']>['oid
     jwksUrl: oidc.jwksUrl,
     algorithms: oidc.algorithms,
     clockToleranceSeconds: oidc.clockToleranceSeconds,
+    jwksCooldownSeconds: oidc.jwksCooldownSeconds,
     subjectClaim: oidc.subjectClaim ?? 'sub',
     rolesClaim: typeof rolesClaim === 'string' ? [rolesClaim] : rolesClaim,
     // By default the claim holds roomkey's own role names.

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import {
   type AuthorizeContext,
+  type BearerJwtIdentity,
   bearerJwtIdentity,
   type Grant,
   HttpProblem,
@@ -90,24 +91,25 @@ export function createServiceIdentity(config: ServiceConfig): ServiceIdentity {
 }
 
 function oidcIdentity(settings: OidcSettings, principals: WeakMap<Identity, Principal>) {
-  return bearerJwtIdentity({
+  const verify = bearerJwtIdentity({
     issuer: settings.issuer,
     audience: settings.audience,
     ...(settings.jwksUrl !== undefined && { jwksUrl: settings.jwksUrl }),
     ...(settings.algorithms !== undefined && { algorithms: settings.algorithms }),
     ...(settings.clockToleranceSeconds !== undefined && { clockToleranceSeconds: settings.clockToleranceSeconds }),
+    ...(settings.jwksCooldownSeconds !== undefined && { jwksCooldownSeconds: settings.jwksCooldownSeconds }),
     toIdentity(claims) {
       const id = claims[settings.subjectClaim];
-      if (typeof id !== 'string' || id.length === 0) return null;
-      const role = roleFromClaims(claims, settings);
-      if (role === undefined) {
-        throw new HttpProblem('forbidden', 'Your identity provider grants you no video role here.');
-      }
-      const identity: Identity = { id };
-      principals.set(identity, { role, policy: settings, key: undefined });
-      return identity;
+      return typeof id === 'string' && id.length > 0 ? { id } : null;
     },
   });
+  return async (req: IncomingMessage): Promise<Identity> => {
+    const identity = (await verify(req)) as BearerJwtIdentity;
+    const role = roleFromClaims(identity.claims, settings);
+    if (role === undefined) throw new HttpProblem('forbidden', 'Your identity provider grants you no video role here.');
+    principals.set(identity, { role, policy: settings, key: undefined });
+    return identity;
+  };
 }
 
 /**

@@ -37,6 +37,12 @@ function post(
   }));
 }
 
+/** A configuration file with one key that may have publisher tokens for any room on any platform. */
+function oneKeyConfig(key: Key): string {
+  const entry = { name: 'k', sha256: key.sha256, role: 'publisher', rooms: 'any', platforms: 'any' };
+  return scratchFile('roomkey.json', JSON.stringify({ identity: { service: { keys: [entry] } } }));
+}
+
 const asKey = (key: Key, user = 'alice') => ({ authorization: `Bearer ${key.key}`, 'roomkey-user': user });
 const red5pro = (body: Record<string, unknown>) =>
   (body.tokens as Record<string, { token: string }>).red5pro?.token ?? '';
@@ -269,14 +275,7 @@ describe('roomkey serve as an operated service', () => {
 
   it('serves health, readiness and Prometheus metrics, on its own port when asked, or none', async () => {
     const key = await newKey();
-    const config = scratchFile(
-      'roomkey.json',
-      JSON.stringify({
-        identity: {
-          service: { keys: [{ name: 'k', sha256: key.sha256, role: 'publisher', rooms: 'any', platforms: 'any' }] },
-        },
-      }),
-    );
+    const config = oneKeyConfig(key);
     const main = await serve({ RED5PRO_JWT_SECRET: SECRET }, ['--config', config]);
     const separate = await serve({ RED5PRO_JWT_SECRET: SECRET, ROOMKEY_METRICS_PORT: '0' }, ['--config', config]);
     const off = await serve({ RED5PRO_JWT_SECRET: SECRET, ROOMKEY_METRICS_PORT: 'off' }, ['--config', config]);
@@ -306,12 +305,8 @@ describe('roomkey serve as an operated service', () => {
 
   it('finishes a request in flight on SIGTERM, refuses new connections, and exits 0', async () => {
     const key = await newKey();
-    const config = JSON.stringify({
-      identity: {
-        service: { keys: [{ name: 'k', sha256: key.sha256, role: 'publisher', rooms: 'any', platforms: 'any' }] },
-      },
-    });
-    const service = await serve({ RED5PRO_JWT_SECRET: SECRET }, ['--config', scratchFile('roomkey.json', config)]);
+    const config = oneKeyConfig(key);
+    const service = await serve({ RED5PRO_JWT_SECRET: SECRET }, ['--config', config]);
     const { port, hostname } = new URL(service.url);
     const body = JSON.stringify({ room: 'late-room' });
     const socket = connect(Number(port), hostname);
@@ -346,14 +341,7 @@ describe('roomkey serve as an operated service', () => {
   it('shares rate limits between instances through Redis, and says not ready while Redis is away', async () => {
     const redis = await startRedis();
     const key = await newKey();
-    const config = scratchFile(
-      'roomkey.json',
-      JSON.stringify({
-        identity: {
-          service: { keys: [{ name: 'k', sha256: key.sha256, role: 'publisher', rooms: 'any', platforms: 'any' }] },
-        },
-      }),
-    );
+    const config = oneKeyConfig(key);
     const env = { RED5PRO_JWT_SECRET: SECRET, ROOMKEY_REDIS_URL: redis.url, RATE_LIMIT_TOKENS: '3/60' };
     const [a, b] = await Promise.all([serve(env, ['--config', config]), serve(env, ['--config', config])]);
     try {

@@ -45,7 +45,8 @@ public final class TokenClient {
     HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
     if (response.statusCode() != 200) {
       System.err.println(
-          "refused: " + response.statusCode() + " " + find(CODE, response.body()) + ": " + find(DETAIL, response.body()));
+          "refused: " + response.statusCode() + " " + find(CODE, response.body()) + ": "
+              + unescape(find(DETAIL, response.body())));
       System.exit(1);
     }
     System.out.println(find(TOKEN, response.body()));
@@ -60,6 +61,11 @@ public final class TokenClient {
       else out.append(c);
     }
     return out.append('"').toString();
+  }
+
+  /** The JSON escapes a problem's detail may hold: quotes and backslashes. */
+  private static String unescape(String text) {
+    return text.replace("\\\"", "\"").replace("\\\\", "\\");
   }
 
   private static String find(Pattern pattern, String text) {

@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { BEARER_JWT_ALGORITHMS, ROLES, type Role } from '@roomkey/core';
+import {
+  BEARER_JWT_ALGORITHMS,
+  type BearerJwtIdentityOptions,
+  bearerJwtIdentity,
+  ROLES,
+  type Role,
+} from '@roomkey/core';
 import * as v from 'valibot';
 import { type PlatformSigners, readPlatformEnvironment } from './platform-env.js';
 
@@ -331,6 +337,15 @@ function build(
     problems.push('ROOMKEY_REDIS_URL must be a redis:// or rediss:// URL');
   }
   const metrics = metricsSetting(config, env, problems);
+  const oidc = oidcFile === undefined ? undefined : oidcSettings(oidcFile);
+  if (oidc !== undefined) {
+    try {
+      // The same checks the service applies when it starts (URLs, algorithms…), made now.
+      bearerJwtIdentity(bearerOptions(oidc));
+    } catch (error) {
+      problems.push(`identity.oidc: ${(error as Error).message}`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const production = env.NODE_ENV === 'production';
@@ -345,7 +360,7 @@ function build(
     redisUrl,
     platforms,
     tokenNames,
-    oidc: oidcFile === undefined ? undefined : oidcSettings(oidcFile),
+    oidc,
     serviceKeys: keys.map((key) => ({ ...policy(key), name: key.name, sha256: key.sha256, role: key.role })),
     production,
   };
@@ -400,6 +415,18 @@ function oidcSettings(oidc: NonNullable<NonNullable<FileConfig['identity']>['oid
     // By default the claim holds roomkey's own role names.
     roleMap: oidc.roleMap ?? Object.fromEntries(ROLES.map((name) => [name, name])),
     defaultRole: oidc.defaultRole,
+  };
+}
+
+/** What `bearerJwtIdentity` receives from these settings (the service adds the subject claim). */
+export function bearerOptions(settings: OidcSettings): BearerJwtIdentityOptions {
+  return {
+    issuer: settings.issuer,
+    audience: settings.audience,
+    ...(settings.jwksUrl !== undefined && { jwksUrl: settings.jwksUrl }),
+    ...(settings.algorithms !== undefined && { algorithms: settings.algorithms }),
+    ...(settings.clockToleranceSeconds !== undefined && { clockToleranceSeconds: settings.clockToleranceSeconds }),
+    ...(settings.jwksCooldownSeconds !== undefined && { jwksCooldownSeconds: settings.jwksCooldownSeconds }),
   };
 }
 

@@ -11,7 +11,13 @@ import {
   type TokenRequest,
 } from '@roomkey/core';
 import type { JWTPayload } from 'jose';
-import type { OidcSettings, Policy, ServiceConfig, ServiceKeyEntry } from '../config/service-config.js';
+import {
+  bearerOptions,
+  type OidcSettings,
+  type Policy,
+  type ServiceConfig,
+  type ServiceKeyEntry,
+} from '../config/service-config.js';
 import { matchServiceKey, SERVICE_KEY_PATTERN } from './service-keys.js';
 
 /** The header a backend names its user in, when it calls with a service key. */
@@ -92,12 +98,7 @@ export function createServiceIdentity(config: ServiceConfig): ServiceIdentity {
 
 function oidcIdentity(settings: OidcSettings, principals: WeakMap<Identity, Principal>) {
   const verify = bearerJwtIdentity({
-    issuer: settings.issuer,
-    audience: settings.audience,
-    ...(settings.jwksUrl !== undefined && { jwksUrl: settings.jwksUrl }),
-    ...(settings.algorithms !== undefined && { algorithms: settings.algorithms }),
-    ...(settings.clockToleranceSeconds !== undefined && { clockToleranceSeconds: settings.clockToleranceSeconds }),
-    ...(settings.jwksCooldownSeconds !== undefined && { jwksCooldownSeconds: settings.jwksCooldownSeconds }),
+    ...bearerOptions(settings),
     toIdentity(claims) {
       const id = claims[settings.subjectClaim];
       return typeof id === 'string' && id.length > 0 ? { id } : null;

@@ -1,3 +1,4 @@
+import { generateSecret } from '@roomkey/core';
 import { describe, expect, it } from 'vitest';
 import { type ConfigError, loadServiceConfig } from '../src/config/service-config.js';
 import { roleFromClaims } from '../src/service/identity.js';
@@ -52,7 +53,7 @@ describe('service keys', () => {
 });
 
 describe('the service configuration', () => {
-  const env = { RED5PRO_JWT_SECRET: 'x'.repeat(8) + 'Q7v2Lr9XkP4mW8sZ1dT6yB3nH5jF0cG' };
+  const env = { RED5PRO_JWT_SECRET: generateSecret() };
   it('takes OIDC entirely from the environment, with the default role rule', () => {
     const config = loadServiceConfig({
       env: {
@@ -90,7 +91,7 @@ describe('the service configuration', () => {
     expect(problems({ ...env, ROOMKEY_OIDC_ISSUER: 'https://idp.example', ROOMKEY_OIDC_AUDIENCE: 'api' })).toMatch(
       /say what signed-in users may enter/,
     );
-    expect(problems({})).toMatch(/no platform is configured[^]*no identity is configured/);
+    expect(problems({})).toMatch(/no platform is configured[\s\S]*no identity is configured/);
     expect(
       problems({
         ...env,

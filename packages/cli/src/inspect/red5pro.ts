@@ -90,8 +90,17 @@ function explain(claims: Record<string, unknown>, now: number): Explained[] {
     sub: () => 'the user; Red5 Pro logs it',
     iss: () => 'who issued it; the server compares it with expectedIssuer when that is set',
     name: () => 'a display name, stored as a connection attribute (readable by anyone holding the token)',
-    roles: (value) =>
-      value === '' ? 'empty: the bearer may publish and subscribe' : 'what the bearer may do: publish, subscribe',
+    roles: (value) => {
+      if (value === '') return 'empty: the bearer may publish and subscribe';
+      const roles = typeof value === 'string' ? value.split(',') : [];
+      const may = [
+        ...(roles.includes('red5-publisher') ? ['publish'] : []),
+        ...(roles.includes('red5-subscriber') ? ['subscribe'] : []),
+      ];
+      return may.length === 0
+        ? 'names no role Red5 Pro knows: the bearer may do nothing'
+        : `the bearer may ${may.join(' and ')}`;
+    },
     'red5-transport': () => 'the only protocols allowed (RTMP, RTSP, WHIP, WHEP; any case)',
     'red5-room': () => 'the only rooms (scopes) allowed, matched exactly and case-sensitively',
     exp: (value) => `expiry: ${describeTime(value, now)}`,

@@ -10,9 +10,9 @@ export function expiryCheck(exp: unknown, now: number, rule = 'expiry'): Check {
   }
   const at = exp * 1000;
   if (at <= now) {
-    return fail(rule, `the token expired ${relativeTime(at, now)} (${localTime(at)}): ask for a new one`);
+    return fail(rule, `the token expired ${relativeTime(at, now)}, at ${localTime(at)}: ask for a new one`);
   }
-  return pass(rule, `expires ${relativeTime(at, now)} (${localTime(at)})`);
+  return pass(rule, `expires ${relativeTime(at, now)}, at ${localTime(at)}`);
 }
 
 export function describeTime(seconds: unknown, now: number): string {

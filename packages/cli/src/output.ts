@@ -49,6 +49,7 @@ export function writeJson(stream: Writable, value: unknown): void {
 export function relativeTime(at: number, now: number): string {
   const seconds = Math.round((at - now) / 1000);
   const size = Math.abs(seconds);
+  if (size < 2) return 'just now';
   const [amount, unit] =
     size < 90
       ? [size, 'second']

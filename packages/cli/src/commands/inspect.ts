@@ -29,6 +29,7 @@ function transport(value: string): string {
 /** `roomkey inspect`: decode a token, and say which of its platform's rules it fails and why. */
 export function inspectCommand(context: CommandContext): Command {
   return new Command('inspect')
+    .summary('decode a token and say which rule it fails (exit 0 accepted, 1 refused, 2 usage)')
     .description(
       "decode a token and explain it; with the secret and the server's settings, run Red5 Pro's checks rule by rule " +
         '(exit 0 accepted, 1 refused, 2 usage). Also explains Red5 Cloud conference and Vonage/OpenTok tokens.',

@@ -56,6 +56,12 @@ export interface IdpStandIn {
 
 export const IDP_AUDIENCE = 'https://video.example.test';
 
+let first: Promise<KeyPair> | undefined;
+function firstKey(): Promise<KeyPair> {
+  first ??= generateKeyPair('RS256', { extractable: true });
+  return first;
+}
+
 export async function startIdpStandIn(audience = IDP_AUDIENCE): Promise<IdpStandIn> {
   const keys: SigningKey[] = [];
   let current = '';
@@ -64,7 +70,10 @@ export async function startIdpStandIn(audience = IDP_AUDIENCE): Promise<IdpStand
   const hits = { discovery: 0, jwks: 0 };
 
   async function addKey(alg: 'RS256' | 'ES256'): Promise<string> {
-    const pair = await generateKeyPair(alg, { extractable: true });
+    // Every provider starts with the same RSA key (made once: RSA key generation is slow);
+    // rotation makes new ones.
+    const pair =
+      keys.length === 0 && alg === 'RS256' ? await firstKey() : await generateKeyPair(alg, { extractable: true });
     const kid = `key-${keys.length + 1}`;
     const jwk = { ...(await exportJWK(pair.publicKey)), kid, alg, use: 'sig' };
     keys.push({ kid, alg, pair, jwk });

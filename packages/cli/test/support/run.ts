@@ -40,7 +40,8 @@ export async function roomkey(
     stderr += chunk;
   });
   child.stdin.end(input);
-  const [code] = (await once(child, 'exit')) as [number | null];
+  // 'close', not 'exit': the output may still be in the pipes when the process has exited.
+  const [code] = (await once(child, 'close')) as [number | null];
   return { code, stdout, stderr };
 }
 

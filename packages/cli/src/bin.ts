@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { run } from './program.js';
 
 // `roomkey serve` keeps running: its own shutdown sets the exit code.

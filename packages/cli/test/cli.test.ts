@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   createOpenTokSigner,
@@ -421,7 +422,9 @@ describe('the roomkey command line', () => {
     expect(onTerminal({})).toMatch(/ACCEPTED/);
   });
 
-  it('runs from the repository as npx --yes pnpm@10 roomkey', () => {
+  it('is the bin the package declares, and runs from the repository as npx --yes pnpm@10 roomkey', () => {
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(fileURLToPath(new URL(`../${manifest.bin.roomkey}`, import.meta.url))).toBe(BIN);
     const root = fileURLToPath(new URL('../../../', import.meta.url));
     const result = spawnSync('npx', ['--yes', 'pnpm@10', '--silent', 'roomkey', 'secret'], {
       cwd: root,

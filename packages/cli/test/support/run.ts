@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The built binary, run the way npm's `roomkey` shim runs it. */
-export const BIN = fileURLToPath(new URL('../../dist/bin.js', import.meta.url));
+/** The package's `bin` entry (which runs the build), as npm's `roomkey` shim runs it. */
+export const BIN = fileURLToPath(new URL('../../bin/roomkey.js', import.meta.url));
 
 /** Variables the tests set themselves: never inherited from the machine running them. */
 const OWN_VARIABLES =

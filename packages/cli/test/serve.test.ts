@@ -4,6 +4,14 @@ import { generateSecret } from '@roomkey/core';
 import { decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDP_AUDIENCE, type IdpStandIn, startIdpStandIn } from '../../../test/support/idp-stand-in.js';
+import { type PubNubStandIn, startPubNubStandIn } from '../../core/test/support/pubnub-stand-in.js';
+import {
+  credentialFields,
+  makeCredentials,
+  makeMasterKey,
+  referenceMasterSecret,
+  standInKeyset,
+} from '../../core/test/support/red5cloud.js';
 import { startRedis } from './support/redis.js';
 import { roomkey, type Serving, scratchFile, serve } from './support/run.js';
 
@@ -368,5 +376,80 @@ describe('roomkey serve as an operated service', () => {
     } finally {
       await Promise.all([a.stop(), b.stop(), redis.stop()]);
     }
+  });
+});
+
+describe('roomkey serve with Red5 Cloud', () => {
+  let standIn: PubNubStandIn;
+  let service: Serving;
+  let conferenceOnly: Key;
+  let red5proOnly: Key;
+  const credentials = makeCredentials();
+  beforeAll(async () => {
+    standIn = await startPubNubStandIn(standInKeyset(credentials));
+    const masterKey = makeMasterKey();
+    [conferenceOnly, red5proOnly] = await Promise.all([newKey(), newKey()]);
+    const keys = [
+      {
+        name: 'meetings',
+        sha256: conferenceOnly.sha256,
+        role: 'publisher',
+        rooms: 'any',
+        channels: ['chat-*'],
+        platforms: ['conference', 'chat'],
+      },
+      { name: 'streams', sha256: red5proOnly.sha256, role: 'publisher', rooms: 'any', platforms: ['red5pro'] },
+    ];
+    service = await serve(
+      {
+        RED5PRO_JWT_SECRET: SECRET,
+        RED5_MASTER_KEY: masterKey,
+        RED5_MASTER_SECRET: referenceMasterSecret(masterKey, credentialFields(credentials)),
+        PUBNUB_ORIGIN: standIn.origin,
+      },
+      ['--config', scratchFile('roomkey.json', JSON.stringify({ identity: { service: { keys } } }))],
+    );
+  });
+  afterAll(async () => {
+    await service.stop();
+    await standIn.close();
+  });
+
+  it('gives each key only the tokens of its platforms for the same room', async () => {
+    const meeting = await post(service, { room: 'room-abc' }, asKey(conferenceOnly, 'ann'));
+    expect(meeting.status, JSON.stringify(meeting.body)).toBe(200);
+    expect(Object.keys(meeting.body.tokens as object)).toEqual(['conference']);
+    expect(decodeJwt((meeting.body.tokens as Record<string, { token: string }>).conference?.token ?? '')).toMatchObject(
+      {
+        uid: 'ann',
+        roomId: 'room-abc',
+        role: 'publisher',
+      },
+    );
+    const stream = await post(service, { room: 'room-abc' }, asKey(red5proOnly, 'ann'));
+    expect(Object.keys(stream.body.tokens as object)).toEqual(['red5pro']);
+  });
+
+  it("serves the Red5 WebRTC SDK's chat-token route to a key that may have chat tokens only", async () => {
+    const chat = await post(
+      service,
+      { userId: 'ann', channelId: 'chat-lobby' },
+      asKey(conferenceOnly, 'ann'),
+      '/chat-token',
+    );
+    expect(chat.status, JSON.stringify(chat.body)).toBe(200);
+    expect(typeof chat.body.token).toBe('string');
+    expect(
+      (await post(service, { userId: 'ann', channelId: 'general' }, asKey(conferenceOnly, 'ann'), '/chat-token'))
+        .status,
+    ).toBe(403);
+    const refused = await post(
+      service,
+      { userId: 'ann', channelId: 'chat-lobby' },
+      asKey(red5proOnly, 'ann'),
+      '/chat-token',
+    );
+    expect(refused.status).toBe(403);
+    expect(refused.body.detail).toMatch(/may not have chat tokens/);
   });
 });

@@ -216,6 +216,14 @@ describe('roomkey inspect on Red5 Pro tokens', () => {
       /base64-DECODED bytes of the secret/,
     ],
     [
+      'a secret with a newline at signing',
+      () => handMade({ sub: 'a', exp: inFuture(60) }, `${SECRET}\n`),
+      [],
+      WITH_SECRET,
+      'signature',
+      /secret followed by a newline/,
+    ],
+    [
       'HS384',
       () => handMade({ sub: 'a', exp: inFuture(60) }, SECRET, 'HS384'),
       [],

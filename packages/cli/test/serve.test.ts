@@ -284,6 +284,9 @@ describe('roomkey serve as an operated service', () => {
   it('serves health, readiness and Prometheus metrics, on its own port when asked, or none', async () => {
     const key = await newKey();
     const config = oneKeyConfig(key);
+    const checked = await roomkey(['serve', '--check', '--config', config], { RED5PRO_JWT_SECRET: SECRET });
+    expect(checked.stdout).toMatch(/^configuration OK: tokens red5pro; identity service; 1 service key/);
+    expect(checked.code).toBe(0);
     const main = await serve({ RED5PRO_JWT_SECRET: SECRET }, ['--config', config]);
     const separate = await serve({ RED5PRO_JWT_SECRET: SECRET, ROOMKEY_METRICS_PORT: '0' }, ['--config', config]);
     const off = await serve({ RED5PRO_JWT_SECRET: SECRET, ROOMKEY_METRICS_PORT: 'off' }, ['--config', config]);

@@ -11,6 +11,7 @@ export function serveCommand(context: CommandContext): Command {
       '--config <path>',
       'the JSON configuration file (default ROOMKEY_CONFIG); secrets come from the environment',
     )
+    .option('--check', 'check the configuration and the environment, say what would run, and exit')
     .addHelpText(
       'after',
       example(
@@ -18,7 +19,7 @@ export function serveCommand(context: CommandContext): Command {
         'browsers call POST /tokens with their access token; see the package README for service keys and the file',
       ),
     )
-    .action(async (options: { config?: string }) => {
+    .action(async (options: { config?: string; check?: true }) => {
       let config: ReturnType<typeof loadServiceConfig>;
       try {
         config = loadServiceConfig({ env: context.env, file: options.config });
@@ -29,6 +30,14 @@ export function serveCommand(context: CommandContext): Command {
             error.problems.map((problem) => `  - ${problem}\n`).join(''),
         );
         process.exitCode = EXIT.usage;
+        return;
+      }
+      if (options.check) {
+        const identity = [...(config.oidc ? ['oidc'] : []), ...(config.serviceKeys.length > 0 ? ['service'] : [])];
+        context.stdout.write(
+          `configuration OK: tokens ${config.tokenNames.join(', ')}; identity ${identity.join(' and ')}; ` +
+            `${config.serviceKeys.length} service key(s); listens on ${config.host}:${config.port}\n`,
+        );
         return;
       }
       // Loaded here: the other commands start faster without the server's modules.

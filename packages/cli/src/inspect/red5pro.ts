@@ -140,6 +140,12 @@ function signatureCheck(jwt: DecodedJwt, settings: Red5ProSettings): Check {
       `the token was signed with the secret without its surrounding white space; ${secretSource} has extra spaces or a newline: remove them on the side that differs`,
     );
   }
+  if (matches(`${secret}\n`) || matches(`${secret}\r\n`)) {
+    return fail(
+      'signature',
+      'the token was signed with the secret followed by a newline (read from a file as it is?): sign with the secret alone',
+    );
+  }
   if (/^[A-Za-z0-9+/_-]+=*$/.test(secret) && matches(Buffer.from(secret, 'base64'))) {
     return fail(
       'signature',

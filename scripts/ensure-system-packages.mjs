@@ -9,6 +9,16 @@ const needed = [
     present: () => spawnSync('/usr/bin/python3', ['-c', 'import jwt'], { stdio: 'ignore' }).status === 0,
   },
   {
+    why: 'a JDK 17, to compile and run the Java client of `roomkey serve` (examples/java)',
+    deb: 'openjdk-17-jdk-headless',
+    present: () => spawnSync('javac', ['-version'], { stdio: 'ignore' }).status === 0,
+  },
+  {
+    why: 'Go, to compile and run the Go client of `roomkey serve` (examples/go)',
+    deb: 'golang-go',
+    present: () => spawnSync('go', ['version'], { stdio: 'ignore' }).status === 0,
+  },
+  {
     why: 'a real Redis, to test that several issuer instances share one rate-limit budget',
     deb: 'redis-server',
     present: () => spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0,

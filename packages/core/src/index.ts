@@ -1,4 +1,11 @@
 export type { AuditEvent, DeniedEvent, IssuedEvent, Logger } from './audit.js';
+export {
+  BEARER_JWT_ALGORITHMS,
+  type BearerJwtAlgorithm,
+  type BearerJwtIdentity,
+  type BearerJwtIdentityOptions,
+  bearerJwtIdentity,
+} from './bearer-jwt.js';
 export type { Clock } from './clock.js';
 export { isRoomkeyError, RoomkeyError, type RoomkeyErrorCode } from './errors.js';
 export { type ChatRights, defaultGrant, type Grant, type Identity } from './grant.js';

@@ -1,0 +1,3 @@
+module example.com/roomkey-token-client
+
+go 1.19

@@ -1,0 +1,87 @@
+import { Command } from 'commander';
+import { ConfigError, loadServiceConfig } from '../config/service-config.js';
+import { EXIT } from '../output.js';
+import { type CommandContext, example } from './context.js';
+
+/** `roomkey serve`: the token service for backends in any language, until SIGTERM or SIGINT. */
+export function serveCommand(context: CommandContext): Command {
+  return new Command('serve')
+    .description('run the standalone token service (POST /tokens, /healthz, /readyz, /metrics)')
+    .option(
+      '--config <path>',
+      'the JSON configuration file (default ROOMKEY_CONFIG); secrets come from the environment',
+    )
+    .option('--check', 'check the configuration and the environment, say what would run, and exit')
+    .addHelpText(
+      'after',
+      example(
+        'RED5PRO_JWT_SECRET=… ROOMKEY_OIDC_ISSUER=https://example.eu.auth0.com/ ROOMKEY_OIDC_AUDIENCE=https://video.example.com ROOMKEY_OIDC_ROOMS=any roomkey serve',
+        'browsers call POST /tokens with their access token; see the package README for service keys and the file',
+      ),
+    )
+    .action(async (options: { config?: string; check?: true }) => {
+      let config: ReturnType<typeof loadServiceConfig>;
+      try {
+        config = loadServiceConfig({ env: context.env, file: options.config });
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        context.stderr.write(
+          `${context.errorStyle.red('roomkey serve cannot start.')} Fix the configuration:\n` +
+            error.problems.map((problem) => `  - ${problem}\n`).join(''),
+        );
+        process.exitCode = EXIT.usage;
+        return;
+      }
+      if (options.check) {
+        const identity = [...(config.oidc ? ['oidc'] : []), ...(config.serviceKeys.length > 0 ? ['service'] : [])];
+        context.stdout.write(
+          `configuration OK: tokens ${config.tokenNames.join(', ')}; identity ${identity.join(' and ')}; ` +
+            `${config.serviceKeys.length} service key(s); listens on ${config.host}:${config.port}\n`,
+        );
+        return;
+      }
+      // Loaded here: the other commands start faster without the server's modules.
+      const [{ default: pino }, { startService }] = await Promise.all([import('pino'), import('../service/server.js')]);
+      const log = pino({ base: null, level: context.env.LOG_LEVEL || 'info' });
+      const service = await startService(config, log);
+      log.info(
+        {
+          event: 'roomkey.listening',
+          url: service.url,
+          metrics: service.metricsUrl ?? 'off',
+          tokens: config.tokenNames,
+          identity: [...(config.oidc ? ['oidc'] : []), ...(config.serviceKeys.length > 0 ? ['service'] : [])],
+          rateLimit: config.redisUrl === undefined ? 'memory' : 'redis',
+        },
+        `roomkey serve listening on ${service.url}`,
+      );
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const stop = (signal: NodeJS.Signals) => {
+          if (stopping) {
+            log.warn({ event: 'roomkey.shutdown', signal }, 'second signal: exiting now');
+            process.exit(1);
+          }
+          stopping = true;
+          // close() stops accepting before it returns; the line says so only then.
+          const closing = service.close();
+          log.info({ event: 'roomkey.shutdown', signal }, 'draining: no new connections, finishing requests in flight');
+          closing.then(
+            () => {
+              log.info({ event: 'roomkey.stopped' }, 'stopped');
+              resolve();
+            },
+            (error: unknown) => {
+              log.error({ err: error }, 'shutdown failed');
+              process.exitCode = 1;
+              resolve();
+            },
+          );
+        };
+        process.on('SIGTERM', stop);
+        process.on('SIGINT', stop);
+      });
+      // Timers of the metrics collector or a Redis client must not keep a stopped service alive.
+      process.exit(process.exitCode ?? EXIT.ok);
+    });
+}

@@ -1,0 +1,150 @@
+import {
+  createRed5ProSigner,
+  isRoomkeyError,
+  RED5PRO_ROLE_MAP,
+  RED5PRO_TRANSPORTS,
+  type Red5ProSignInput,
+  ROLES,
+  type Role,
+} from '@roomkey/core';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { localTime, relativeTime, writeJson } from '../output.js';
+import { readSecret } from '../secrets.js';
+import { type CommandContext, example } from './context.js';
+
+/** `90s`, `10m`, `2h`: a lifetime in seconds. */
+export function parseDuration(value: string): number {
+  const match = /^(\d{1,7})(s|m|h)$/.exec(value);
+  if (match === null) throw new InvalidArgumentError('give a number and a unit: 90s, 10m or 2h');
+  const seconds = Number(match[1]) * { s: 1, m: 60, h: 3600 }[match[2] as 's' | 'm' | 'h'];
+  if (seconds < 60) throw new InvalidArgumentError('Red5 Pro tokens live at least 60s');
+  return seconds;
+}
+
+export function parseWholeNumber(min: number, max: number) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (!/^\d+$/.test(value) || number < min || number > max) {
+      throw new InvalidArgumentError(`give a whole number from ${min} to ${max}`);
+    }
+    return number;
+  };
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+interface SignOptions {
+  subject: string;
+  role: Role;
+  room?: string[];
+  anyRoom?: true;
+  transports?: string;
+  anyTransport?: true;
+  ttl?: number;
+  ttlMinutes?: number;
+  issuer?: string;
+  name?: string;
+  secretFile?: string;
+  json?: true;
+}
+
+/** `roomkey sign red5pro …`: one token for testing with OBS, ffmpeg or a WHIP client. */
+export function signCommand(context: CommandContext): Command {
+  const sign = new Command('sign').description('sign a token for testing (with the secret from the environment)');
+  sign.addCommand(
+    new Command('red5pro')
+      .description('sign a Red5 Pro token with RED5PRO_JWT_SECRET (or --secret-file)')
+      .requiredOption('--subject <id>', 'the user id (sub)')
+      .addOption(new Option('--role <role>', 'what the bearer may do').choices(ROLES).makeOptionMandatory())
+      .option('--room <name>', 'a room the token opens (repeat for several)', collect)
+      .option('--any-room', 'leave red5-room out: the token opens every room')
+      .option('--transports <list>', `comma-separated, from ${RED5PRO_TRANSPORTS.join(', ')}`)
+      .option('--any-transport', 'leave red5-transport out: every protocol')
+      .option('--ttl <duration>', "lifetime such as 10m (default and at most the server's limit)", parseDuration)
+      .option(
+        '--ttl-minutes <n>',
+        "the server's jwtTtlMinutes (default RED5PRO_JWT_TTL_MINUTES or 60)",
+        parseWholeNumber(1, 525_600),
+      )
+      .option('--issuer <iss>', 'iss, when the server has expectedIssuer (default RED5PRO_JWT_ISSUER)')
+      .option('--name <text>', 'a display name written into the token (readable by anyone holding it)')
+      .option('--secret-file <path>', 'read the secret from this file instead of RED5PRO_JWT_SECRET')
+      .option('--json', 'print { "token", "expiresAt", "claims" }')
+      .addHelpText(
+        'after',
+        example(
+          'roomkey sign red5pro --subject obs-studio --role publisher-only --room stage --transports RTMP --ttl 30m',
+          'prints the token alone on standard output (for OBS: the connection parameter token)',
+        ),
+      )
+      .action((options: SignOptions) => signRed5Pro(context, options)),
+  );
+  return sign;
+}
+
+async function signRed5Pro(context: CommandContext, options: SignOptions): Promise<void> {
+  const { env } = context;
+  const secret = readSecret(options.secretFile, 'RED5PRO_JWT_SECRET', env);
+  if (secret === undefined) {
+    context.fail('no secret: set RED5PRO_JWT_SECRET or pass --secret-file (a secret is never given as a flag value)');
+  }
+  if ((options.room === undefined) === (options.anyRoom === undefined)) {
+    context.fail('name the rooms with --room NAME (repeatable), or say --any-room for a token that opens every room');
+  }
+  if ((options.transports === undefined) === (options.anyTransport === undefined)) {
+    context.fail('name the protocols with --transports WHIP,WHEP, or say --any-transport for every protocol');
+  }
+  const ttlMinutes = options.ttlMinutes ?? parseEnvMinutes(context);
+  const issuer = options.issuer ?? (env.RED5PRO_JWT_ISSUER || undefined);
+  let signer: ReturnType<typeof createRed5ProSigner>;
+  try {
+    signer = createRed5ProSigner({ secret, maxTtlMinutes: ttlMinutes, ...(issuer !== undefined && { issuer }) });
+  } catch (error) {
+    const source = options.secretFile === undefined ? 'RED5PRO_JWT_SECRET' : '--secret-file';
+    context.fail(
+      /^secret/.test((error as Error).message) ? `${source}: ${(error as Error).message}` : (error as Error).message,
+    );
+  }
+  const input: Red5ProSignInput = {
+    subject: options.subject,
+    roles: RED5PRO_ROLE_MAP[options.role],
+    // Both were checked above: a list, or 'any' because --any-room / --any-transport said so.
+    rooms: options.room ?? 'any',
+    transports: options.transports?.split(',') ?? 'any',
+    ...(options.ttl !== undefined && { ttlSeconds: options.ttl }),
+    ...(options.name !== undefined && { name: options.name }),
+  };
+  let signed: Awaited<ReturnType<typeof signer.sign>>;
+  try {
+    signed = await signer.sign(input);
+  } catch (error) {
+    if (isRoomkeyError(error, 'invalid_claim')) context.fail(`cannot sign: ${error.message}`);
+    throw error;
+  }
+  if (options.json) {
+    writeJson(context.stdout, {
+      token: signed.token,
+      expiresAt: signed.expiresAt.toISOString(),
+      claims: signed.claims,
+    });
+    return;
+  }
+  context.stdout.write(`${signed.token}\n`);
+  const at = signed.expiresAt.getTime();
+  context.stderr.write(
+    context.errorStyle.dim(
+      `red5pro token for ${options.subject} (${options.role}, ${options.room?.join(',') ?? 'every room'}, ` +
+        `${options.transports ?? 'every protocol'}), expires ${localTime(at)}, ${relativeTime(at, Date.now())}\n`,
+    ),
+  );
+}
+
+function parseEnvMinutes(context: CommandContext): number {
+  const raw = context.env.RED5PRO_JWT_TTL_MINUTES;
+  if (raw === undefined || raw === '') return 60;
+  try {
+    return parseWholeNumber(1, 525_600)(raw);
+  } catch (error) {
+    return context.fail(`RED5PRO_JWT_TTL_MINUTES: ${(error as Error).message}`);
+  }
+}

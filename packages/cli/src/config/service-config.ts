@@ -1,0 +1,484 @@
+import { readFileSync } from 'node:fs';
+import {
+  BEARER_JWT_ALGORITHMS,
+  type BearerJwtIdentityOptions,
+  bearerJwtIdentity,
+  ROLES,
+  type Role,
+} from '@roomkey/core';
+import * as v from 'valibot';
+import { type PlatformSigners, readPlatformEnvironment } from './platform-env.js';
+
+/** A configuration mistake: every problem found, one per line, each with its path or variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+const TOKEN_NAMES = ['red5pro', 'conference', 'chat', 'vonage'] as const;
+export type TokenName = (typeof TOKEN_NAMES)[number];
+
+/** `points/seconds`, such as `30/60`. */
+const WINDOW = /^(\d{1,6})\/(\d{1,6})$/;
+/** A room, channel or session pattern: the name characters, with `*` for any run of them. */
+const PATTERN = /^[A-Za-z0-9*][A-Za-z0-9._*-]{0,127}$/;
+
+const port = (what: string) =>
+  v.pipe(
+    v.number(`${what} must be a port number`),
+    v.integer(`${what} must be a whole number`),
+    v.minValue(0, `${what} must be 0 to 65535`),
+    v.maxValue(65535, `${what} must be 0 to 65535`),
+  );
+const bool = (what: string) => v.boolean(`${what} must be true or false`);
+const targets = (what: string) =>
+  v.union(
+    [
+      v.literal('any'),
+      v.array(
+        v.pipe(
+          v.string(),
+          v.regex(PATTERN, `each of ${what} must be a name or a pattern with * (A-Z a-z 0-9 . _ - *)`),
+        ),
+      ),
+    ],
+    `${what} must be "any" or an array of names and patterns such as "class-*"`,
+  );
+const minutes = v.pipe(
+  v.number('ttlMinutes must be a number'),
+  v.integer('ttlMinutes must be a whole number'),
+  v.minValue(1, 'ttlMinutes must be at least 1'),
+  v.maxValue(43_200, 'ttlMinutes must be at most 43200 (30 days)'),
+);
+const role = v.picklist(ROLES, `must be one of ${ROLES.join(', ')}`);
+
+/** What one caller (a service key, or everyone signed in through OIDC) may have at most. */
+const policyEntries = {
+  rooms: v.optional(targets('rooms')),
+  channels: v.optional(targets('channels')),
+  sessions: v.optional(targets('sessions')),
+  platforms: v.optional(
+    v.union(
+      [v.literal('any'), v.array(v.picklist(TOKEN_NAMES, `each platform must be one of ${TOKEN_NAMES.join(', ')}`))],
+      `platforms must be "any" or an array of ${TOKEN_NAMES.join(', ')}`,
+    ),
+  ),
+  transports: v.optional(
+    v.array(v.picklist(['RTMP', 'RTSP', 'WHIP', 'WHEP'], 'transports may hold RTMP, RTSP, WHIP, WHEP')),
+  ),
+  ttlMinutes: v.optional(minutes),
+};
+
+const unknownKey = 'is not a known setting (secrets come from environment variables, never from this file)';
+
+const ServiceKeySchema = v.strictObject(
+  {
+    name: v.pipe(
+      v.string('name must be a string'),
+      v.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'name must be 1-64 of A-Z a-z 0-9 . _ -'),
+    ),
+    sha256: v.pipe(
+      v.string('sha256 must be a string'),
+      v.regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lower-case hex digits (roomkey service-key prints it)'),
+    ),
+    role,
+    ...policyEntries,
+    platforms: policyEntries.platforms.wrapped,
+  },
+  unknownKey,
+);
+
+const OidcSchema = v.strictObject(
+  {
+    issuer: v.string('issuer must be the identity provider issuer URL'),
+    audience: v.union([v.string(), v.array(v.string())], 'audience must be a string or an array of strings'),
+    jwksUrl: v.optional(v.string('jwksUrl must be a URL')),
+    algorithms: v.optional(
+      v.array(v.picklist(BEARER_JWT_ALGORITHMS, `algorithms may hold ${BEARER_JWT_ALGORITHMS.join(', ')}`)),
+    ),
+    clockToleranceSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(300))),
+    jwksCooldownSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(86_400))),
+    subjectClaim: v.optional(v.string('subjectClaim must be a claim name')),
+    rolesClaim: v.optional(
+      v.union(
+        [v.pipe(v.string(), v.minLength(1)), v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1))],
+        'rolesClaim must be a claim name, or an array naming a path such as ["realm_access", "roles"]',
+      ),
+    ),
+    roleMap: v.optional(v.record(v.string(), role, 'roleMap must map provider role names to roomkey roles')),
+    defaultRole: v.optional(role),
+    ...policyEntries,
+  },
+  unknownKey,
+);
+
+const FileSchema = v.strictObject(
+  {
+    $schema: v.optional(v.string()),
+    listen: v.optional(
+      v.strictObject(
+        { host: v.optional(v.string('host must be a string')), port: v.optional(port('port')) },
+        unknownKey,
+      ),
+    ),
+    metrics: v.optional(
+      v.strictObject(
+        {
+          enabled: v.optional(bool('enabled')),
+          port: v.optional(port('port')),
+          host: v.optional(v.string('host must be a string')),
+        },
+        unknownKey,
+      ),
+    ),
+    shutdownTimeoutSeconds: v.optional(
+      v.pipe(v.number(), v.integer(), v.minValue(1, 'at least 1'), v.maxValue(600, 'at most 600')),
+    ),
+    requireHttps: v.optional(bool('requireHttps')),
+    trustProxy: v.optional(bool('trustProxy')),
+    rateLimit: v.optional(
+      v.strictObject(
+        {
+          tokens: v.optional(v.pipe(v.string(), v.regex(WINDOW, 'must be points/seconds, such as 30/60'))),
+          failures: v.optional(v.pipe(v.string(), v.regex(WINDOW, 'must be points/seconds, such as 10/300'))),
+        },
+        unknownKey,
+      ),
+    ),
+    identity: v.optional(
+      v.strictObject(
+        {
+          oidc: v.optional(OidcSchema),
+          service: v.optional(
+            v.strictObject({ keys: v.array(ServiceKeySchema, 'keys must be an array of service keys') }, unknownKey),
+          ),
+        },
+        unknownKey,
+      ),
+    ),
+  },
+  unknownKey,
+);
+
+type FileConfig = v.InferOutput<typeof FileSchema>;
+
+/** The most a caller may have: a role, target patterns (absent: none), platforms, lifetime. */
+export interface Policy {
+  readonly rooms: 'any' | readonly string[];
+  readonly channels: 'any' | readonly string[];
+  readonly sessions: 'any' | readonly string[];
+  readonly platforms: 'any' | readonly TokenName[];
+  readonly transports: readonly string[] | undefined;
+  readonly ttlMinutes: number | undefined;
+}
+
+export interface ServiceKeyEntry extends Policy {
+  readonly name: string;
+  readonly sha256: string;
+  readonly role: Role;
+}
+
+export interface OidcSettings extends Policy {
+  readonly issuer: string;
+  readonly audience: string | readonly string[];
+  readonly jwksUrl: string | undefined;
+  readonly algorithms: readonly (typeof BEARER_JWT_ALGORITHMS)[number][] | undefined;
+  readonly clockToleranceSeconds: number | undefined;
+  readonly jwksCooldownSeconds: number | undefined;
+  readonly subjectClaim: string;
+  readonly rolesClaim: readonly string[];
+  readonly roleMap: Readonly<Record<string, Role>>;
+  readonly defaultRole: Role | undefined;
+}
+
+export interface RateWindow {
+  readonly points: number;
+  readonly duration: number;
+}
+
+/** Everything `roomkey serve` runs with, checked. */
+export interface ServiceConfig {
+  readonly host: string;
+  readonly port: number;
+  /** `false`: no /metrics. A port: its own listener. `'main'`: on the service port. */
+  readonly metrics: false | { readonly port: number; readonly host: string } | 'main';
+  readonly shutdownTimeoutMs: number;
+  readonly requireHttps: boolean;
+  readonly trustProxy: boolean;
+  readonly rateLimit: { readonly tokens?: RateWindow; readonly failures?: RateWindow };
+  /** Shared limits across instances (ROOMKEY_REDIS_URL): may hold a password, so never logged. */
+  readonly redisUrl: string | undefined;
+  readonly platforms: PlatformSigners;
+  readonly tokenNames: readonly string[];
+  readonly oidc: OidcSettings | undefined;
+  readonly serviceKeys: readonly ServiceKeyEntry[];
+  readonly production: boolean;
+}
+
+/** Environment variables that override a setting of the file, with the path they fill. */
+const OVERRIDES: readonly { variable: string; path: readonly string[]; parse: (raw: string) => unknown }[] = [
+  { variable: 'PORT', path: ['listen', 'port'], parse: numberOrText },
+  { variable: 'HOST', path: ['listen', 'host'], parse: (raw) => raw },
+  { variable: 'REQUIRE_HTTPS', path: ['requireHttps'], parse: booleanOrText },
+  { variable: 'TRUST_PROXY', path: ['trustProxy'], parse: booleanOrText },
+  { variable: 'RATE_LIMIT_TOKENS', path: ['rateLimit', 'tokens'], parse: (raw) => raw },
+  { variable: 'RATE_LIMIT_FAILURES', path: ['rateLimit', 'failures'], parse: (raw) => raw },
+  { variable: 'ROOMKEY_OIDC_ISSUER', path: ['identity', 'oidc', 'issuer'], parse: (raw) => raw },
+  { variable: 'ROOMKEY_OIDC_AUDIENCE', path: ['identity', 'oidc', 'audience'], parse: list },
+  { variable: 'ROOMKEY_OIDC_JWKS_URL', path: ['identity', 'oidc', 'jwksUrl'], parse: (raw) => raw },
+  {
+    variable: 'ROOMKEY_OIDC_ROOMS',
+    path: ['identity', 'oidc', 'rooms'],
+    parse: (raw) => (raw === 'any' ? raw : list(raw)),
+  },
+];
+
+function numberOrText(raw: string): unknown {
+  return /^\d+$/.test(raw) ? Number(raw) : raw;
+}
+function booleanOrText(raw: string): unknown {
+  return raw === 'true' ? true : raw === 'false' ? false : raw;
+}
+function list(raw: string): string[] {
+  return raw.split(',').map((entry) => entry.trim());
+}
+
+export interface LoadOptions {
+  readonly env: NodeJS.ProcessEnv;
+  /** The configuration file (`--config`, else ROOMKEY_CONFIG). Optional: the environment may say it all. */
+  readonly file?: string | undefined;
+}
+
+/**
+ * Reads `roomkey serve`'s configuration: the JSON file for structure (identity, caps, metrics),
+ * environment variables for secrets and for the settings they override. Throws a
+ * {@link ConfigError} listing every mistake, each with its path in the file or its variable.
+ */
+export function loadServiceConfig({ env, file }: LoadOptions): ServiceConfig {
+  const path = file ?? (env.ROOMKEY_CONFIG || undefined);
+  const raw = path === undefined ? {} : readJsonFile(path);
+  const origins = new Map<string, string>();
+  const merged = structuredClone(raw) as Record<string, unknown>;
+  for (const { variable, path: target, parse } of OVERRIDES) {
+    const value = env[variable];
+    if (value === undefined || value === '') continue;
+    setPath(merged, target, parse(value));
+    origins.set(target.join('.'), variable);
+  }
+  const result = v.safeParse(FileSchema, merged);
+  const problems: string[] = [];
+  if (!result.success) {
+    for (const issue of result.issues) problems.push(describe(issue, origins, path));
+  }
+  let platformEnv: ReturnType<typeof readPlatformEnvironment> | undefined;
+  try {
+    platformEnv = readPlatformEnvironment(env);
+  } catch (error) {
+    problems.push(...(error as Error).message.split('\n'));
+  }
+  if (problems.length > 0 || !result.success || platformEnv === undefined) throw new ConfigError(problems);
+  return build(result.output, platformEnv, env);
+}
+
+function build(
+  config: FileConfig,
+  { platforms, tokenNames }: ReturnType<typeof readPlatformEnvironment>,
+  env: NodeJS.ProcessEnv,
+): ServiceConfig {
+  const problems: string[] = [];
+  if (tokenNames.length === 0) {
+    problems.push(
+      'no platform is configured: set RED5PRO_JWT_SECRET (roomkey secret makes one), RED5_MASTER_KEY and ' +
+        'RED5_MASTER_SECRET, VONAGE_APPLICATION_ID and VONAGE_PRIVATE_KEY, or OPENTOK_API_KEY and OPENTOK_API_SECRET',
+    );
+  }
+  const oidcFile = config.identity?.oidc;
+  const keys = config.identity?.service?.keys ?? [];
+  if (oidcFile === undefined && keys.length === 0) {
+    problems.push(
+      'no identity is configured: set ROOMKEY_OIDC_ISSUER and ROOMKEY_OIDC_AUDIENCE (browsers with access tokens), ' +
+        'or add service keys to identity.service.keys in the configuration file (backends)',
+    );
+  }
+  const names = new Set<string>();
+  keys.forEach((key, index) => {
+    if (names.has(key.name)) problems.push(`identity.service.keys[${index}].name: "${key.name}" is used twice`);
+    names.add(key.name);
+    const unknown = key.platforms === 'any' ? [] : key.platforms.filter((name) => !tokenNames.includes(name));
+    if (unknown.length > 0) {
+      problems.push(
+        `identity.service.keys[${index}].platforms: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not configured (no credentials in the environment)`,
+      );
+    }
+  });
+  const hashes = keys.map((key) => key.sha256);
+  if (new Set(hashes).size !== hashes.length) problems.push('identity.service.keys: two entries have the same sha256');
+  if (
+    oidcFile !== undefined &&
+    oidcFile.rooms === undefined &&
+    oidcFile.channels === undefined &&
+    oidcFile.sessions === undefined
+  ) {
+    problems.push(
+      'identity.oidc: say what signed-in users may enter: rooms (or ROOMKEY_OIDC_ROOMS), channels or sessions, each "any" or a list of patterns',
+    );
+  }
+  const rateLimit = {
+    ...(config.rateLimit?.tokens !== undefined && { tokens: window(config.rateLimit.tokens) }),
+    ...(config.rateLimit?.failures !== undefined && { failures: window(config.rateLimit.failures) }),
+  };
+  const redisUrl = env.ROOMKEY_REDIS_URL || undefined;
+  if (redisUrl !== undefined && Object.keys(rateLimit).length === 0) {
+    problems.push('ROOMKEY_REDIS_URL is set but no rate limit is: set RATE_LIMIT_TOKENS and/or RATE_LIMIT_FAILURES');
+  }
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) {
+    problems.push('ROOMKEY_REDIS_URL must be a redis:// or rediss:// URL');
+  }
+  const metrics = metricsSetting(config, env, problems);
+  const oidc = oidcFile === undefined ? undefined : oidcSettings(oidcFile);
+  if (oidc !== undefined) {
+    try {
+      // The same checks the service applies when it starts (URLs, algorithms…), made now.
+      bearerJwtIdentity(bearerOptions(oidc));
+    } catch (error) {
+      problems.push(`identity.oidc: ${(error as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const production = env.NODE_ENV === 'production';
+  return {
+    host: config.listen?.host ?? '127.0.0.1',
+    port: config.listen?.port ?? 3000,
+    metrics,
+    shutdownTimeoutMs: (config.shutdownTimeoutSeconds ?? 10) * 1000,
+    requireHttps: config.requireHttps ?? production,
+    trustProxy: config.trustProxy ?? false,
+    rateLimit,
+    redisUrl,
+    platforms,
+    tokenNames,
+    oidc,
+    serviceKeys: keys.map((key) => ({ ...policy(key), name: key.name, sha256: key.sha256, role: key.role })),
+    production,
+  };
+}
+
+function metricsSetting(config: FileConfig, env: NodeJS.ProcessEnv, problems: string[]): ServiceConfig['metrics'] {
+  const raw = env.ROOMKEY_METRICS_PORT;
+  if (raw === 'off') return false;
+  if (raw !== undefined && raw !== '') {
+    if (!/^\d+$/.test(raw) || Number(raw) > 65535) {
+      problems.push('ROOMKEY_METRICS_PORT must be a port number, or off');
+      return false;
+    }
+    return { port: Number(raw), host: config.metrics?.host ?? '127.0.0.1' };
+  }
+  if (config.metrics?.enabled === false) return false;
+  if (config.metrics?.port !== undefined)
+    return { port: config.metrics.port, host: config.metrics.host ?? '127.0.0.1' };
+  return 'main';
+}
+
+function policy(entry: {
+  rooms?: 'any' | string[] | undefined;
+  channels?: 'any' | string[] | undefined;
+  sessions?: 'any' | string[] | undefined;
+  platforms?: 'any' | TokenName[] | undefined;
+  transports?: string[] | undefined;
+  ttlMinutes?: number | undefined;
+}): Policy {
+  return {
+    rooms: entry.rooms ?? [],
+    channels: entry.channels ?? [],
+    sessions: entry.sessions ?? [],
+    platforms: entry.platforms ?? 'any',
+    transports: entry.transports,
+    ttlMinutes: entry.ttlMinutes,
+  };
+}
+
+function oidcSettings(oidc: NonNullable<NonNullable<FileConfig['identity']>['oidc']>): OidcSettings {
+  const rolesClaim = oidc.rolesClaim ?? 'roles';
+  return {
+    ...policy(oidc),
+    issuer: oidc.issuer,
+    audience: oidc.audience,
+    jwksUrl: oidc.jwksUrl,
+    algorithms: oidc.algorithms,
+    clockToleranceSeconds: oidc.clockToleranceSeconds,
+    jwksCooldownSeconds: oidc.jwksCooldownSeconds,
+    subjectClaim: oidc.subjectClaim ?? 'sub',
+    rolesClaim: typeof rolesClaim === 'string' ? [rolesClaim] : rolesClaim,
+    // By default the claim holds roomkey's own role names.
+    roleMap: oidc.roleMap ?? Object.fromEntries(ROLES.map((name) => [name, name])),
+    defaultRole: oidc.defaultRole,
+  };
+}
+
+/** What `bearerJwtIdentity` receives from these settings (the service adds the subject claim). */
+export function bearerOptions(settings: OidcSettings): BearerJwtIdentityOptions {
+  return {
+    issuer: settings.issuer,
+    audience: settings.audience,
+    ...(settings.jwksUrl !== undefined && { jwksUrl: settings.jwksUrl }),
+    ...(settings.algorithms !== undefined && { algorithms: settings.algorithms }),
+    ...(settings.clockToleranceSeconds !== undefined && { clockToleranceSeconds: settings.clockToleranceSeconds }),
+    ...(settings.jwksCooldownSeconds !== undefined && { jwksCooldownSeconds: settings.jwksCooldownSeconds }),
+  };
+}
+
+function window(text: string): RateWindow {
+  const [, points, duration] = WINDOW.exec(text) as RegExpExecArray;
+  return { points: Math.max(1, Number(points)), duration: Math.max(1, Number(duration)) };
+}
+
+function readJsonFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError([
+      `cannot read the configuration file ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    ]);
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new ConfigError([`${path}: the configuration must be a JSON object`]);
+    }
+    return value;
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError([`${path} is not valid JSON: ${(error as Error).message}`]);
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1] as string] = value;
+}
+
+/** `identity.service.keys[1].rooms[0]: …`, or the variable that set the value. */
+function describe(issue: v.BaseIssue<unknown>, origins: Map<string, string>, file: string | undefined): string {
+  const parts: string[] = [];
+  for (const item of issue.path ?? []) {
+    const key = item.key as string | number;
+    if (typeof key === 'number') parts.push(`[${key}]`);
+    else parts.push(parts.length === 0 ? key : `.${key}`);
+  }
+  const dotted = parts.join('');
+  const plainPath = (issue.path ?? []).map((item) => String(item.key)).join('.');
+  for (const [path, variable] of origins) {
+    if (plainPath === path || plainPath.startsWith(`${path}.`)) return `${variable} (${dotted}): ${issue.message}`;
+  }
+  const where = dotted === '' ? (file ?? 'configuration') : dotted;
+  return `${where}: ${issue.message}`;
+}

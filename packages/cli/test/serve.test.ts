@@ -1,0 +1,458 @@
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { generateSecret } from '@roomkey/core';
+import { type PubNubStandIn, startPubNubStandIn } from '@roomkey/pubnub-stand-in';
+import { decodeJwt, jwtVerify } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IDP_AUDIENCE, type IdpStandIn, startIdpStandIn } from '../../../test/support/idp-stand-in.js';
+import {
+  credentialFields,
+  makeCredentials,
+  makeMasterKey,
+  referenceMasterSecret,
+  standInKeyset,
+} from '../../core/test/support/red5cloud.js';
+import { startRedis } from './support/redis.js';
+import { roomkey, type Serving, scratchFile, serve } from './support/run.js';
+
+const SECRET = generateSecret();
+const OPENTOK = { OPENTOK_API_KEY: '123456', OPENTOK_API_SECRET: generateSecret() };
+const SESSION = `1_MX4xMjM0NTZ-fjE2OTk5OTk5OTk5OTl-${'A'.repeat(20)}`;
+const JWT_LIKE = /eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/;
+
+interface Key {
+  readonly key: string;
+  readonly sha256: string;
+}
+async function newKey(): Promise<Key> {
+  return JSON.parse((await roomkey(['service-key', '--json'])).stdout) as Key;
+}
+
+function post(
+  service: Serving,
+  body: object,
+  headers: Record<string, string>,
+  path = '/tokens',
+): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+  return fetch(`${service.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  }).then(async (res) => ({
+    status: res.status,
+    body: (await res.json()) as Record<string, unknown>,
+    headers: res.headers,
+  }));
+}
+
+/** A configuration file with one key that may have publisher tokens for any room on any platform. */
+function oneKeyConfig(key: Key): string {
+  const entry = { name: 'k', sha256: key.sha256, role: 'publisher', rooms: 'any', platforms: 'any' };
+  return scratchFile('roomkey.json', JSON.stringify({ identity: { service: { keys: [entry] } } }));
+}
+
+const asKey = (key: Key, user = 'alice') => ({ authorization: `Bearer ${key.key}`, 'roomkey-user': user });
+const red5pro = (body: Record<string, unknown>) =>
+  (body.tokens as Record<string, { token: string }>).red5pro?.token ?? '';
+
+describe('roomkey serve with service keys', () => {
+  let service: Serving;
+  let billing: Key;
+  let viewers: Key;
+  beforeAll(async () => {
+    [billing, viewers] = await Promise.all([newKey(), newKey()]);
+    const config = {
+      identity: {
+        service: {
+          keys: [
+            { name: 'billing', sha256: billing.sha256, role: 'publisher', rooms: ['class-*'], platforms: ['red5pro'] },
+            {
+              name: 'viewers',
+              sha256: viewers.sha256,
+              role: 'subscriber',
+              rooms: 'any',
+              sessions: 'any',
+              platforms: 'any',
+              ttlMinutes: 5,
+            },
+          ],
+        },
+      },
+    };
+    service = await serve({ RED5PRO_JWT_SECRET: SECRET, ...OPENTOK }, [
+      '--config',
+      scratchFile('roomkey.json', JSON.stringify(config)),
+    ]);
+  });
+  afterAll(() => service.stop());
+
+  it('issues a token for the user the backend names, within its key caps, verified by jose', async () => {
+    const res = await post(service, { room: 'class-7b', role: 'publisher' }, asKey(billing, 'auth0|alice'));
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ identity: 'auth0|alice', role: 'publisher' });
+    expect(Object.keys(res.body.tokens as object)).toEqual(['red5pro']);
+    const { payload } = await jwtVerify(red5pro(res.body), Buffer.from(SECRET), { algorithms: ['HS256'] });
+    expect(payload).toMatchObject({
+      sub: 'auth0|alice',
+      'red5-room': 'class-7b',
+      roles: 'red5-publisher,red5-subscriber',
+    });
+  });
+
+  it('caps each key: no role above its own, no room outside its patterns, no platform it lacks, no longer lifetime', async () => {
+    expect((await post(service, { room: 'class-1', role: 'moderator' }, asKey(billing))).status).toBe(403);
+    expect((await post(service, { room: 'lobby' }, asKey(billing))).status).toBe(403);
+    expect((await post(service, { room: 'class-1.secret' }, asKey(billing))).status).toBe(200);
+    const session = await post(service, { session: SESSION }, asKey(billing));
+    expect(session.status).toBe(400);
+    expect(session.body.detail).toMatch(/no tokens for "session"/);
+    // The other key may have Vonage (OpenTok) tokens, and lives at most 5 minutes.
+    const vonage = await post(service, { session: SESSION, ttlMinutes: 60 }, asKey(viewers, 'bob'));
+    expect(vonage.status, JSON.stringify(vonage.body)).toBe(200);
+    const token = (vonage.body.tokens as Record<string, { token: string }>).vonage?.token ?? '';
+    const claims = decodeJwt(token);
+    expect(claims).toMatchObject({ iss: '123456', role: 'subscriber', session_id: SESSION });
+    expect((claims.exp as number) - Math.floor(Date.now() / 1000)).toBeLessThanOrEqual(300);
+    expect((await post(service, { room: 'any-room', role: 'publisher' }, asKey(viewers))).status).toBe(403);
+  });
+
+  it('refuses an unknown key (401, RFC 6750), a missing user (400) and no credentials (401 challenge)', async () => {
+    const stranger = await newKey();
+    const unknown = await post(service, { room: 'class-1' }, asKey(stranger));
+    expect(unknown.status).toBe(401);
+    expect(unknown.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+    const anonymousUser = await post(service, { room: 'class-1' }, { authorization: `Bearer ${billing.key}` });
+    expect(anonymousUser.status).toBe(400);
+    expect(anonymousUser.body.detail).toMatch(/Roomkey-User header/);
+    const lookAlike = await post(service, { room: 'class-1' }, { ...asKey(billing), 'roomkey-user': 'alice bob' });
+    expect(lookAlike.status).toBe(400);
+    const none = await post(service, { room: 'class-1' }, {});
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer realm="roomkey"');
+  });
+
+  it('logs one JSON line per request with the key name and user, and never a key, token or secret', async () => {
+    await post(service, { room: 'class-2' }, asKey(billing, 'carol'));
+    const line = await service.waitFor((entry) => entry.event === 'roomkey.request' && entry.user === 'carol');
+    expect(line).toMatchObject({
+      route: '/tokens',
+      status: 200,
+      key: 'billing',
+      role: 'publisher',
+      tokens: ['red5pro'],
+    });
+    expect(service.lines().filter((entry) => entry.user === 'carol')).toHaveLength(1);
+    const output = service.output();
+    for (const secret of [billing.key, viewers.key, SECRET, OPENTOK.OPENTOK_API_SECRET])
+      expect(output).not.toContain(secret);
+    expect(output).not.toMatch(JWT_LIKE);
+  });
+});
+
+describe('roomkey serve with OIDC access tokens', () => {
+  let idp: IdpStandIn;
+  let service: Serving;
+  beforeAll(async () => {
+    idp = await startIdpStandIn();
+    const config = {
+      identity: {
+        oidc: {
+          issuer: 'https://replaced-by-ROOMKEY_OIDC_ISSUER.example',
+          audience: IDP_AUDIENCE,
+          rolesClaim: ['realm_access', 'roles'],
+          roleMap: { 'video-host': 'moderator', streamer: 'publisher', viewer: 'subscriber' },
+          jwksCooldownSeconds: 0,
+          algorithms: ['RS256', 'ES256'],
+          rooms: ['stage', 'green-*'],
+        },
+      },
+    };
+    service = await serve({ RED5PRO_JWT_SECRET: SECRET, ROOMKEY_OIDC_ISSUER: idp.issuer }, [
+      '--config',
+      scratchFile('roomkey.json', JSON.stringify(config)),
+    ]);
+  });
+  afterAll(async () => {
+    await service.stop();
+    await idp.close();
+  });
+
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+  const roles = (...names: string[]) => ({ realm_access: { roles: names } });
+
+  it('maps the highest provider role through roleMap and caps rooms by pattern', async () => {
+    const host = await post(
+      service,
+      { room: 'stage' },
+      bearer(await idp.mint({ sub: 'h1', ...roles('viewer', 'video-host') })),
+    );
+    expect(host.status, JSON.stringify(host.body)).toBe(200);
+    expect(host.body).toMatchObject({ identity: 'h1', role: 'moderator' });
+    const viewer = await post(
+      service,
+      { room: 'green-room' },
+      bearer(await idp.mint({ sub: 'v1', ...roles('viewer', 'other') })),
+    );
+    expect(viewer.body).toMatchObject({ identity: 'v1', role: 'subscriber' });
+    expect((await post(service, { room: 'backstage' }, bearer(await idp.mint(roles('streamer'))))).status).toBe(403);
+    const nobody = await post(service, { room: 'stage' }, bearer(await idp.mint(roles('accountant'))));
+    expect(nobody.status).toBe(403);
+    expect(nobody.body.detail).toMatch(/no video role/);
+  });
+
+  it('follows key rotation: a token of a newly published key is accepted after one more key-set fetch', async () => {
+    expect((await post(service, { room: 'stage' }, bearer(await idp.mint(roles('viewer'))))).status).toBe(200);
+    const fetched = idp.hits.jwks;
+    const kid = await idp.rotate('ES256');
+    const res = await post(
+      service,
+      { room: 'stage' },
+      bearer(await idp.mint({ sub: 'rotated', ...roles('streamer') }, { kid })),
+    );
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ identity: 'rotated', role: 'publisher' });
+    expect(idp.hits.jwks).toBe(fetched + 1);
+  });
+
+  it('refuses expired, confused and foreign tokens with 401 invalid_token', async () => {
+    for (const token of [
+      await idp.mint(roles('viewer'), { expiresIn: -10 }),
+      await idp.confusedToken(roles('video-host')),
+      idp.unsignedToken(roles('video-host')),
+      await idp.mint(roles('viewer'), { audience: 'https://another-api.example' }),
+    ]) {
+      const res = await post(service, { room: 'stage' }, bearer(token));
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+    }
+  });
+
+  it('answers 502 when the identity provider is down, and issues nothing', async () => {
+    const down = await startIdpStandIn();
+    const token = await down.mint(roles('viewer'));
+    await down.close();
+    const other = await serve({
+      RED5PRO_JWT_SECRET: SECRET,
+      ROOMKEY_OIDC_ISSUER: down.issuer,
+      ROOMKEY_OIDC_AUDIENCE: IDP_AUDIENCE,
+      ROOMKEY_OIDC_ROOMS: 'any',
+    });
+    try {
+      const res = await post(other, { room: 'stage' }, bearer(token));
+      expect(res.status).toBe(502);
+      expect(res.body).toMatchObject({ code: 'upstream_error' });
+      expect(res.body).not.toHaveProperty('tokens');
+    } finally {
+      await other.stop();
+    }
+  });
+});
+
+describe('roomkey serve as an operated service', () => {
+  it('reports every configuration mistake with its path or variable, and exits 2 without listening', async () => {
+    const config = {
+      listen: { port: 'eighty' },
+      identity: {
+        service: {
+          keys: [{ name: 'x', sha256: 'abc', role: 'admin', rooms: ['a,b'], platforms: ['zoom'], secret: 's' }],
+        },
+      },
+      metrics: { enabled: 'yes' },
+    };
+    const result = await roomkey(['serve', '--config', scratchFile('bad.json', JSON.stringify(config))], {
+      RATE_LIMIT_TOKENS: 'many',
+      RED5PRO_JWT_SECRET: 'too-short',
+    });
+    expect(result.code).toBe(2);
+    for (const expected of [
+      'listen.port: port must be a port number',
+      'identity.service.keys[0].sha256: sha256 must be 64 lower-case hex digits',
+      'identity.service.keys[0].role: must be one of',
+      'identity.service.keys[0].rooms',
+      'identity.service.keys[0].platforms: platforms must be "any" or an array of red5pro',
+      'identity.service.keys[0].secret: is not a known setting (secrets come from environment variables',
+      'metrics.enabled: enabled must be true or false',
+      'RATE_LIMIT_TOKENS (rateLimit.tokens): must be points/seconds',
+      'RED5PRO_JWT_SECRET: secret',
+    ]) {
+      expect(result.stderr).toContain(expected);
+    }
+    expect(result.stderr).not.toContain('too-short');
+    expect(result.stdout).toBe('');
+  });
+
+  it('serves health, readiness and Prometheus metrics, on its own port when asked, or none', async () => {
+    const key = await newKey();
+    const config = oneKeyConfig(key);
+    const checked = await roomkey(['serve', '--check', '--config', config], { RED5PRO_JWT_SECRET: SECRET });
+    expect(checked.stdout).toMatch(/^configuration OK: tokens red5pro; identity service; 1 service key/);
+    expect(checked.code).toBe(0);
+    const main = await serve({ RED5PRO_JWT_SECRET: SECRET }, ['--config', config]);
+    const separate = await serve({ RED5PRO_JWT_SECRET: SECRET, ROOMKEY_METRICS_PORT: '0' }, ['--config', config]);
+    const off = await serve({ RED5PRO_JWT_SECRET: SECRET, ROOMKEY_METRICS_PORT: 'off' }, ['--config', config]);
+    try {
+      expect(await (await fetch(`${main.url}/healthz`)).json()).toEqual({ status: 'ok' });
+      expect(await (await fetch(`${main.url}/readyz`)).json()).toEqual({ status: 'ready' });
+      await post(main, { room: 'r1', role: 'publisher' }, asKey(key));
+      await post(main, { room: 'r1', role: 'moderator' }, asKey(key));
+      const text = await (await fetch(main.metrics)).text();
+      expect(main.metrics).toBe(`${main.url}/metrics`);
+      expect(text).toMatch(/^roomkey_tokens_issued_total\{platform="red5pro",role="publisher"\} 1$/m);
+      expect(text).toMatch(/^roomkey_token_requests_refused_total\{code="forbidden"\} 1$/m);
+      expect(text).toMatch(
+        /^roomkey_request_duration_seconds_bucket\{le="0.005",route="\/tokens",status="200"\} \d+$/m,
+      );
+      expect(text).toMatch(/^roomkey_request_duration_seconds_count\{route="\/tokens",status="403"\} 1$/m);
+      expect(text).not.toMatch(/alice|r1/);
+      expect(separate.metrics).not.toContain(separate.url);
+      expect((await fetch(separate.metrics)).status).toBe(200);
+      expect((await fetch(`${separate.url}/metrics`)).status).toBe(404);
+      expect(off.metrics).toBe('off');
+      expect((await fetch(`${off.url}/metrics`)).status).toBe(404);
+    } finally {
+      await Promise.all([main.stop(), separate.stop(), off.stop()]);
+    }
+  });
+
+  it('finishes a request in flight on SIGTERM, refuses new connections, and exits 0', async () => {
+    const key = await newKey();
+    const config = oneKeyConfig(key);
+    const service = await serve({ RED5PRO_JWT_SECRET: SECRET }, ['--config', config]);
+    const { port, hostname } = new URL(service.url);
+    const body = JSON.stringify({ room: 'late-room' });
+    const socket = connect(Number(port), hostname);
+    await once(socket, 'connect');
+    let answer = '';
+    socket.on('data', (chunk) => {
+      answer += chunk;
+    });
+    socket.write(
+      `POST /tokens HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Bearer ${key.key}\r\nRoomkey-User: dora\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
+    );
+    // The request is in flight (its body half sent) when the signal arrives.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const exited = once(service.child, 'exit');
+    service.child.kill('SIGTERM');
+    await service.waitFor((line) => line.event === 'roomkey.shutdown');
+    const refused = await new Promise<string>((resolve) => {
+      const probe = connect(Number(port), hostname, () => resolve('connected'));
+      probe.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+    });
+    expect(refused).toBe('ECONNREFUSED');
+    const closed = once(socket, 'close');
+    socket.end(body.slice(5));
+    const [code] = (await exited) as [number | null];
+    await closed;
+    expect(answer).toMatch(/^HTTP\/1.1 200 OK/);
+    expect(answer).toMatch(/"identity":"dora"/);
+    expect(code).toBe(0);
+  });
+
+  it('shares rate limits between instances through Redis, and says not ready while Redis is away', async () => {
+    const redis = await startRedis();
+    const key = await newKey();
+    const config = oneKeyConfig(key);
+    const env = { RED5PRO_JWT_SECRET: SECRET, ROOMKEY_REDIS_URL: redis.url, RATE_LIMIT_TOKENS: '3/60' };
+    const [a, b] = await Promise.all([serve(env, ['--config', config]), serve(env, ['--config', config])]);
+    try {
+      await a.waitFor(() => true);
+      for (const service of [a, b]) {
+        for (let attempt = 0; attempt < 50 && (await fetch(`${service.url}/readyz`)).status !== 200; attempt++) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
+      const statuses = [];
+      for (const service of [a, b, a, b])
+        statuses.push((await post(service, { room: 'r' }, asKey(key, 'erin'))).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      await redis.stop();
+      const started = Date.now();
+      const during = await post(a, { room: 'r' }, asKey(key, 'frank'));
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(during.status).toBeGreaterThanOrEqual(500);
+      expect(during.body).not.toHaveProperty('tokens');
+      const ready = await fetch(`${a.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ status: 'not ready' });
+      expect(`${a.output()}${b.output()}`).not.toContain(redis.url);
+    } finally {
+      await Promise.all([a.stop(), b.stop(), redis.stop()]);
+    }
+  });
+});
+
+describe('roomkey serve with Red5 Cloud', () => {
+  let standIn: PubNubStandIn;
+  let service: Serving;
+  let conferenceOnly: Key;
+  let red5proOnly: Key;
+  const credentials = makeCredentials();
+  beforeAll(async () => {
+    standIn = await startPubNubStandIn(standInKeyset(credentials));
+    const masterKey = makeMasterKey();
+    [conferenceOnly, red5proOnly] = await Promise.all([newKey(), newKey()]);
+    const keys = [
+      {
+        name: 'meetings',
+        sha256: conferenceOnly.sha256,
+        role: 'publisher',
+        rooms: 'any',
+        channels: ['chat-*'],
+        platforms: ['conference', 'chat'],
+      },
+      { name: 'streams', sha256: red5proOnly.sha256, role: 'publisher', rooms: 'any', platforms: ['red5pro'] },
+    ];
+    service = await serve(
+      {
+        RED5PRO_JWT_SECRET: SECRET,
+        RED5_MASTER_KEY: masterKey,
+        RED5_MASTER_SECRET: referenceMasterSecret(masterKey, credentialFields(credentials)),
+        PUBNUB_ORIGIN: standIn.origin,
+      },
+      ['--config', scratchFile('roomkey.json', JSON.stringify({ identity: { service: { keys } } }))],
+    );
+  });
+  afterAll(async () => {
+    await service.stop();
+    await standIn.close();
+  });
+
+  it('gives each key only the tokens of its platforms for the same room', async () => {
+    const meeting = await post(service, { room: 'room-abc' }, asKey(conferenceOnly, 'ann'));
+    expect(meeting.status, JSON.stringify(meeting.body)).toBe(200);
+    expect(Object.keys(meeting.body.tokens as object)).toEqual(['conference']);
+    expect(decodeJwt((meeting.body.tokens as Record<string, { token: string }>).conference?.token ?? '')).toMatchObject(
+      {
+        uid: 'ann',
+        roomId: 'room-abc',
+        role: 'publisher',
+      },
+    );
+    const stream = await post(service, { room: 'room-abc' }, asKey(red5proOnly, 'ann'));
+    expect(Object.keys(stream.body.tokens as object)).toEqual(['red5pro']);
+  });
+
+  it("serves the Red5 WebRTC SDK's chat-token route to a key that may have chat tokens only", async () => {
+    const chat = await post(
+      service,
+      { userId: 'ann', channelId: 'chat-lobby' },
+      asKey(conferenceOnly, 'ann'),
+      '/chat-token',
+    );
+    expect(chat.status, JSON.stringify(chat.body)).toBe(200);
+    expect(typeof chat.body.token).toBe('string');
+    expect(
+      (await post(service, { userId: 'ann', channelId: 'general' }, asKey(conferenceOnly, 'ann'), '/chat-token'))
+        .status,
+    ).toBe(403);
+    const refused = await post(
+      service,
+      { userId: 'ann', channelId: 'chat-lobby' },
+      asKey(red5proOnly, 'ann'),
+      '/chat-token',
+    );
+    expect(refused.status).toBe(403);
+    expect(refused.body.detail).toMatch(/may not have chat tokens/);
+  });
+});

@@ -233,11 +233,11 @@ export async function startPubNubStandIn(keyset: StandInKeyset, now: () => numbe
   };
 }
 
-/** A loopback port with nothing listening on it: start a server, note its port, close it. */
+/**
+ * A loopback origin with nothing listening: port 9 (discard), below the ephemeral range every
+ * test server's port 0 is taken from, so no server started in parallel can take it between the
+ * choice and the connection (a freed ephemeral port could be, and answered ECONNRESET).
+ */
 export async function closedPortOrigin(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `127.0.0.1:${port}`;
+  return '127.0.0.1:9';
 }

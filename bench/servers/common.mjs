@@ -10,7 +10,7 @@ import { BEARER, ISSUER, SECRET, TTL_MINUTES } from '../lib/fixtures.mjs';
 /** issueTokens() options: a trivial identify callback and a grant of any room, as publisher. */
 export const tokenOptions = (authorizationOf) => ({
   identify: (native) => (authorizationOf(native) === BEARER ? { id: 'testuser' } : null),
-  authorize: () => ({ role: 'publisher', rooms: 'any', name: 'John Doe' }),
+  authorize: () => ({ role: 'publisher', rooms: 'any', transports: 'any', name: 'John Doe' }),
   red5pro: { secret: SECRET, issuer: ISSUER, maxTtlMinutes: TTL_MINUTES },
 });
 

@@ -108,13 +108,24 @@ export function describeIssues(issues: readonly v.BaseIssue<unknown>[], lead = '
   return `${lead}${parts.join('; ')}.`;
 }
 
-/** The parts of an HTTP request the body reader needs, whatever the framework. */
+/** Request headers as Node gives them (lower-case names) or as the Fetch API does. */
+export type HeaderSource = Readonly<Record<string, string | string[] | undefined>> | Headers;
+
+/** The parts of an HTTP request the body reader needs, whatever the framework or runtime. */
 export interface BodySource {
-  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
-  /** The Node request stream, read when no middleware has consumed it. */
-  readonly stream: Readable;
+  readonly headers: HeaderSource;
+  /**
+   * The body: a Node request stream, or a Web `ReadableStream` (`request.body`, `null` for a
+   * request without one). Read when no middleware has consumed it.
+   */
+  readonly stream: Readable | ReadableStream<Uint8Array> | null;
   /** What a body parser that ran before roomkey left (`req.body`, `ctx.request.body`). */
   readonly parsedBody?: unknown;
+  /**
+   * Whether something already read the body (a Web request's `bodyUsed`); a Node stream is
+   * inspected instead when this is left out.
+   */
+  readonly bodyUsed?: boolean;
 }
 
 /**
@@ -131,7 +142,11 @@ export async function readJsonBody(
   if (declared !== undefined && Number(declared) > limit) throw tooLarge(limit);
 
   const { stream, parsedBody } = source;
-  if (!isConsumed(stream)) return parseJson(await readStream(stream, limit, declared, timeoutMs));
+  if (!(source.bodyUsed ?? (isNodeStream(stream) && isConsumed(stream)))) {
+    if (stream === null) return parseJson('');
+    const read = isNodeStream(stream) ? readStream : readWebStream;
+    return parseJson(await read(stream as never, limit, declared, timeoutMs));
+  }
   if (typeof parsedBody === 'string' || Buffer.isBuffer(parsedBody)) return parseJson(parsedBody.toString());
   if (parsedBody === undefined) {
     throw new Error(
@@ -163,9 +178,16 @@ function serializedLength(parsedBody: unknown, limit: number): number {
   return Buffer.byteLength(text ?? '');
 }
 
-function header(headers: BodySource['headers'], name: string): string | undefined {
+function header(headers: HeaderSource, name: string): string | undefined {
+  if (isWebHeaders(headers)) return headers.get(name) ?? undefined;
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+const isWebHeaders = (headers: HeaderSource): headers is Headers => typeof headers.get === 'function';
+
+function isNodeStream(stream: BodySource['stream']): stream is Readable {
+  return stream !== null && typeof (stream as Readable).pipe === 'function';
 }
 
 function checkContentType(value: string | undefined): void {
@@ -231,6 +253,56 @@ async function readStream(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * A Web stream's body, under the same rules as a Node one: at most `limit` bytes (413, and the
+ * rest is not read), as many as a declared Content-Length says (400 otherwise), within
+ * `timeoutMs` (408), decoded as UTF-8 without a byte order mark.
+ */
+async function readWebStream(
+  stream: ReadableStream<Uint8Array>,
+  limit: number,
+  length: string | undefined,
+  timeoutMs: number,
+): Promise<string> {
+  const reader = stream.getReader();
+  let timedOut = false;
+  // Cancelling ends the read in progress (it resolves as done), and the answer is then 408.
+  const timer = setTimeout(() => {
+    timedOut = true;
+    reader.cancel().catch(() => undefined);
+  }, timeoutMs);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        reader.cancel().catch(() => undefined);
+        throw tooLarge(limit);
+      }
+      chunks.push(value);
+    }
+  } catch (error) {
+    if (error instanceof HttpProblem) throw error;
+    if (!timedOut) throw new HttpProblem('invalid_request', 'The request body could not be read.');
+  } finally {
+    clearTimeout(timer);
+  }
+  if (timedOut) {
+    throw new HttpProblem('request_timeout', `The request body did not arrive within ${timeoutMs} ms.`, {
+      connection: 'close',
+    });
+  }
+  if (length !== undefined && Number(length) !== size) {
+    throw new HttpProblem('invalid_request', 'The request body does not match its Content-Length.');
+  }
+  const bytes = Buffer.concat(chunks, size);
+  const hasBom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+  return bytes.toString('utf8', hasBom ? 3 : 0);
 }
 
 function parseJson(text: string): unknown {

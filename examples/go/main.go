@@ -4,7 +4,11 @@
 //	ROOMKEY_URL=http://127.0.0.1:3000 ROOMKEY_SERVICE_KEY=rk_… go run . alice room-abc publisher
 //
 // Prints the token on standard output; on a refusal prints the problem's code and detail on
-// standard error and exits 1.
+// standard error and exits 1. The service's configuration caps the key, each setting written
+// out (absent rooms or transports grant none):
+//
+//	{ "name": "go-backend", "sha256": "…", "role": "publisher", "rooms": ["room-*"],
+//	  "platforms": ["red5pro"], "transports": ["WHIP", "WHEP"] }
 package main
 
 import (

@@ -15,7 +15,13 @@ import java.util.regex.Pattern;
  * </pre>
  *
  * Prints the token on standard output; on a refusal prints the problem's code and detail on
- * standard error and exits 1.
+ * standard error and exits 1. The service's configuration caps the key, each setting written
+ * out (absent rooms or transports grant none):
+ *
+ * <pre>
+ * { "name": "java-backend", "sha256": "…", "role": "publisher", "rooms": ["room-*"],
+ *   "platforms": ["red5pro"], "transports": ["WHIP", "WHEP"] }
+ * </pre>
  */
 public final class TokenClient {
   private static final Pattern TOKEN = Pattern.compile("\"red5pro\"\\s*:\\s*\\{\\s*\"token\"\\s*:\\s*\"([^\"]+)\"");

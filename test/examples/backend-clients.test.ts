@@ -47,7 +47,14 @@ describe('backends in other languages calling roomkey serve', () => {
       identity: {
         service: {
           keys: [
-            { name: 'backend', sha256: made.sha256, role: 'publisher', rooms: ['room-*'], platforms: ['red5pro'] },
+            {
+              name: 'backend',
+              sha256: made.sha256,
+              role: 'publisher',
+              rooms: ['room-*'],
+              platforms: ['red5pro'],
+              transports: ['WHIP', 'WHEP'],
+            },
           ],
         },
       },
@@ -64,7 +71,12 @@ describe('backends in other languages calling roomkey serve', () => {
   async function expectToken(result: Outcome, user: string): Promise<void> {
     expect(result.code, result.stderr).toBe(0);
     const { payload } = await jwtVerify(result.stdout.trim(), Buffer.from(SECRET), { algorithms: ['HS256'] });
-    expect(payload).toMatchObject({ sub: user, 'red5-room': 'room-abc', roles: 'red5-publisher,red5-subscriber' });
+    expect(payload).toMatchObject({
+      sub: user,
+      'red5-room': 'room-abc',
+      roles: 'red5-publisher,red5-subscriber',
+      'red5-transport': 'WHIP,WHEP',
+    });
   }
 
   it('the Java client compiles with javac and prints a token; a refusal exits 1 with the problem code', async () => {

@@ -57,6 +57,12 @@ describe('roomkey secret and service-key', () => {
     const human = await roomkey(['service-key']);
     expect(human.stdout).toMatch(/shown once/);
     expect(human.stdout).toMatch(/"sha256":"[0-9a-f]{64}"/);
+    // The entry it prints is one roomkey serve accepts as it is (platforms and transports said).
+    const entry = /^ {2}(\{.*\})$/m.exec(human.stdout)?.[1] ?? '';
+    const file = scratchFile('roomkey.json', `{"identity":{"service":{"keys":[${entry}]}}}`);
+    const checked = await roomkey(['serve', '--check', '--config', file], { RED5PRO_JWT_SECRET: generateSecret() });
+    expect(checked.stderr).toBe('');
+    expect(checked.code).toBe(0);
     const notAKey = await roomkey(['service-key', '--hash'], {}, 'hunter2');
     expect(notAKey.code).toBe(2);
     expect(notAKey.stderr).not.toContain('hunter2');

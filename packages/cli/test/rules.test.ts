@@ -61,12 +61,19 @@ describe('the service configuration', () => {
         ROOMKEY_OIDC_ISSUER: 'https://idp.example',
         ROOMKEY_OIDC_AUDIENCE: 'api,api2',
         ROOMKEY_OIDC_ROOMS: 'stage, green-*',
+        ROOMKEY_OIDC_CHANNELS: 'any',
+        ROOMKEY_OIDC_PLATFORMS: 'red5pro',
+        ROOMKEY_OIDC_TRANSPORTS: 'WHIP, whep,WHEP',
       },
     });
     expect(config.oidc).toMatchObject({
       issuer: 'https://idp.example',
       audience: ['api', 'api2'],
       rooms: ['stage', 'green-*'],
+      channels: 'any',
+      sessions: [],
+      platforms: ['red5pro'],
+      transports: ['WHIP', 'WHEP'],
       rolesClaim: ['roles'],
     });
     expect(config.oidc?.roleMap).toEqual(DEFAULT_MAP);
@@ -88,17 +95,17 @@ describe('the service configuration', () => {
       }
       return '';
     };
-    expect(problems({ ...env, ROOMKEY_OIDC_ISSUER: 'https://idp.example', ROOMKEY_OIDC_AUDIENCE: 'api' })).toMatch(
-      /say what signed-in users may enter/,
-    );
+    const oidc = {
+      ...env,
+      ROOMKEY_OIDC_ISSUER: 'https://idp.example',
+      ROOMKEY_OIDC_AUDIENCE: 'api',
+      ROOMKEY_OIDC_PLATFORMS: 'any',
+      ROOMKEY_OIDC_TRANSPORTS: 'any',
+    };
+    expect(problems(oidc)).toMatch(/say what signed-in users may enter/);
     expect(problems({})).toMatch(/no platform is configured[\s\S]*no identity is configured/);
-    expect(
-      problems({
-        ...env,
-        ROOMKEY_OIDC_ISSUER: 'http://idp.example',
-        ROOMKEY_OIDC_AUDIENCE: 'api',
-        ROOMKEY_OIDC_ROOMS: 'any',
-      }),
-    ).toMatch(/identity.oidc: issuer must use https/);
+    expect(problems({ ...oidc, ROOMKEY_OIDC_ISSUER: 'http://idp.example', ROOMKEY_OIDC_ROOMS: 'any' })).toMatch(
+      /identity.oidc: issuer must use https/,
+    );
   });
 });

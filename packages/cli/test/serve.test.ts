@@ -13,7 +13,7 @@ import {
   standInKeyset,
 } from '../../core/test/support/red5cloud.js';
 import { startRedis } from './support/redis.js';
-import { roomkey, type Serving, scratchFile, serve } from './support/run.js';
+import { type Result, roomkey, type Serving, scratchFile, serve } from './support/run.js';
 
 const SECRET = generateSecret();
 const OPENTOK = { OPENTOK_API_KEY: '123456', OPENTOK_API_SECRET: generateSecret() };
@@ -47,8 +47,14 @@ function post(
 
 /** A configuration file with one key that may have publisher tokens for any room on any platform. */
 function oneKeyConfig(key: Key): string {
-  const entry = { name: 'k', sha256: key.sha256, role: 'publisher', rooms: 'any', platforms: 'any' };
+  const entry = { name: 'k', sha256: key.sha256, role: 'publisher', rooms: 'any', platforms: 'any', transports: 'any' };
   return scratchFile('roomkey.json', JSON.stringify({ identity: { service: { keys: [entry] } } }));
+}
+
+/** `roomkey serve` refused to start (exit 2) and said each of these. */
+function expectRefusal(result: Result, expected: readonly string[]): void {
+  expect(result.code, result.stderr).toBe(2);
+  for (const text of expected) expect(result.stderr).toContain(text);
 }
 
 const asKey = (key: Key, user = 'alice') => ({ authorization: `Bearer ${key.key}`, 'roomkey-user': user });
@@ -59,13 +65,21 @@ describe('roomkey serve with service keys', () => {
   let service: Serving;
   let billing: Key;
   let viewers: Key;
+  let watch: Key;
   beforeAll(async () => {
-    [billing, viewers] = await Promise.all([newKey(), newKey()]);
+    [billing, viewers, watch] = await Promise.all([newKey(), newKey(), newKey()]);
     const config = {
       identity: {
         service: {
           keys: [
-            { name: 'billing', sha256: billing.sha256, role: 'publisher', rooms: ['class-*'], platforms: ['red5pro'] },
+            {
+              name: 'billing',
+              sha256: billing.sha256,
+              role: 'publisher',
+              rooms: ['class-*'],
+              platforms: ['red5pro'],
+              transports: 'any',
+            },
             {
               name: 'viewers',
               sha256: viewers.sha256,
@@ -73,7 +87,17 @@ describe('roomkey serve with service keys', () => {
               rooms: 'any',
               sessions: 'any',
               platforms: 'any',
+              transports: ['WHIP', 'whep', 'WHEP'],
               ttlMinutes: 5,
+            },
+            // Transports in any case; the grant carries them in upper case.
+            {
+              name: 'watch',
+              sha256: watch.sha256,
+              role: 'subscriber',
+              rooms: ['stage'],
+              platforms: ['red5pro'],
+              transports: ['whep'],
             },
           ],
         },
@@ -97,6 +121,22 @@ describe('roomkey serve with service keys', () => {
       'red5-room': 'class-7b',
       roles: 'red5-publisher,red5-subscriber',
     });
+    // transports "any", written out in the file: no red5-transport claim, which Red5 Pro reads as every one.
+    expect(payload).not.toHaveProperty('red5-transport');
+  });
+
+  it("grants exactly the key's transports: WHEP only gives a WHEP token and refuses WHIP with 403", async () => {
+    const res = await post(service, { room: 'stage' }, asKey(watch, 'gina'));
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const { payload } = await jwtVerify(red5pro(res.body), Buffer.from(SECRET), { algorithms: ['HS256'] });
+    expect(payload).toMatchObject({ sub: 'gina', 'red5-room': 'stage', 'red5-transport': 'WHEP' });
+    const whip = await post(service, { room: 'stage', transports: ['WHIP'] }, asKey(watch, 'gina'));
+    expect(whip.status).toBe(403);
+    expect(whip.body).toMatchObject({ code: 'forbidden', detail: 'A requested transport is not granted to you.' });
+    expect(whip.body).not.toHaveProperty('tokens');
+    // A list of several, de-duplicated: the claim names each once.
+    const viewer = await post(service, { room: 'stage' }, asKey(viewers, 'gina'));
+    expect(decodeJwt(red5pro(viewer.body))['red5-transport']).toBe('WHIP,WHEP');
   });
 
   it('caps each key: no role above its own, no room outside its patterns, no platform it lacks, no longer lifetime', async () => {
@@ -164,6 +204,8 @@ describe('roomkey serve with OIDC access tokens', () => {
           jwksCooldownSeconds: 0,
           algorithms: ['RS256', 'ES256'],
           rooms: ['stage', 'green-*'],
+          platforms: ['red5pro'],
+          transports: 'any',
         },
       },
     };
@@ -236,6 +278,8 @@ describe('roomkey serve with OIDC access tokens', () => {
       ROOMKEY_OIDC_ISSUER: down.issuer,
       ROOMKEY_OIDC_AUDIENCE: IDP_AUDIENCE,
       ROOMKEY_OIDC_ROOMS: 'any',
+      ROOMKEY_OIDC_PLATFORMS: 'any',
+      ROOMKEY_OIDC_TRANSPORTS: 'any',
     });
     try {
       const res = await post(other, { room: 'stage' }, bearer(token));
@@ -246,6 +290,68 @@ describe('roomkey serve with OIDC access tokens', () => {
       await other.stop();
     }
   });
+
+  it('runs from the environment alone: ROOMKEY_OIDC_PLATFORMS and ROOMKEY_OIDC_TRANSPORTS cap every signed-in user', async () => {
+    const env = {
+      RED5PRO_JWT_SECRET: SECRET,
+      ...OPENTOK,
+      ROOMKEY_OIDC_ISSUER: idp.issuer,
+      ROOMKEY_OIDC_AUDIENCE: IDP_AUDIENCE,
+      ROOMKEY_OIDC_ROOMS: 'stage',
+      ROOMKEY_OIDC_SESSIONS: 'any',
+      ROOMKEY_OIDC_PLATFORMS: 'red5pro',
+      ROOMKEY_OIDC_TRANSPORTS: 'whep',
+    };
+    const envOnly = await serve(env);
+    try {
+      // The environment leaves algorithms at their default, RS256 (an earlier test rotated to ES256).
+      const kid = await idp.rotate('RS256');
+      const viewer = bearer(await idp.mint({ sub: 'eve', roles: ['subscriber'] }, { kid }));
+      const res = await post(envOnly, { room: 'stage' }, viewer);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(Object.keys(res.body.tokens as object)).toEqual(['red5pro']);
+      const { payload } = await jwtVerify(red5pro(res.body), Buffer.from(SECRET), { algorithms: ['HS256'] });
+      expect(payload).toMatchObject({ sub: 'eve', 'red5-room': 'stage', 'red5-transport': 'WHEP' });
+      expect((await post(envOnly, { room: 'stage', transports: ['WHIP'] }, viewer)).status).toBe(403);
+      // Vonage is configured and sessions are "any", but the platforms leave it out.
+      const session = await post(envOnly, { session: SESSION }, viewer);
+      expect(session.status).toBe(400);
+      expect(session.body.detail).toMatch(/no tokens for "session"/);
+    } finally {
+      await envOnly.stop();
+    }
+    // Each variable is required or checked at start-up, named in the message.
+    const { ROOMKEY_OIDC_PLATFORMS: _platforms, ...noPlatforms } = env;
+    expectRefusal(await roomkey(['serve', '--check'], noPlatforms), [
+      'identity.oidc.platforms (or ROOMKEY_OIDC_PLATFORMS): is required: "any", or',
+    ]);
+    const { ROOMKEY_OIDC_TRANSPORTS: _transports, ...noTransports } = env;
+    expectRefusal(await roomkey(['serve', '--check'], noTransports), [
+      'identity.oidc.transports (or ROOMKEY_OIDC_TRANSPORTS): platforms include red5pro, so say which Red5 Pro transports',
+    ]);
+    const wrong = await roomkey(['serve', '--check'], {
+      ...env,
+      ROOMKEY_OIDC_PLATFORMS: 'red5pro,zoom',
+      ROOMKEY_OIDC_TRANSPORTS: 'WHEP,',
+      ROOMKEY_OIDC_CHANNELS: 'chat lobby',
+    });
+    expectRefusal(wrong, [
+      'ROOMKEY_OIDC_PLATFORMS (identity.oidc.platforms): platforms must be "any" or a non-empty array',
+      'ROOMKEY_OIDC_TRANSPORTS (identity.oidc.transports): transports must be "any" or a non-empty array',
+      'ROOMKEY_OIDC_CHANNELS (identity.oidc.channels[0]): each of channels must be a name or a pattern',
+    ]);
+    // Sessions alone are something to enter; platforms without red5pro need no transports.
+    const vonageOnly = await roomkey(['serve', '--check'], {
+      ...noTransports,
+      ROOMKEY_OIDC_ROOMS: '',
+      ROOMKEY_OIDC_PLATFORMS: 'vonage',
+    });
+    expect(vonageOnly.stderr).toBe('');
+    expect(vonageOnly.code).toBe(0);
+    expectRefusal(await roomkey(['serve', '--check'], { ...env, ROOMKEY_OIDC_PLATFORMS: 'red5pro,chat' }), [
+      'identity.oidc.platforms: chat is not configured',
+    ]);
+  });
 });
 
 describe('roomkey serve as an operated service', () => {
@@ -253,8 +359,13 @@ describe('roomkey serve as an operated service', () => {
     const config = {
       listen: { port: 'eighty' },
       identity: {
+        oidc: { issuer: 'https://idp.example/', audience: 'api', rooms: 'any', transports: 'any' },
         service: {
-          keys: [{ name: 'x', sha256: 'abc', role: 'admin', rooms: ['a,b'], platforms: ['zoom'], secret: 's' }],
+          keys: [
+            { name: 'x', sha256: 'abc', role: 'admin', rooms: ['a,b'], platforms: ['zoom'], secret: 's' },
+            { name: 'y', sha256: 'f'.repeat(64), role: 'publisher', rooms: 'any' },
+            { name: 'z', sha256: 'e'.repeat(64), role: 'publisher', platforms: [], transports: [] },
+          ],
         },
       },
       metrics: { enabled: 'yes' },
@@ -263,22 +374,44 @@ describe('roomkey serve as an operated service', () => {
       RATE_LIMIT_TOKENS: 'many',
       RED5PRO_JWT_SECRET: 'too-short',
     });
-    expect(result.code).toBe(2);
-    for (const expected of [
+    expectRefusal(result, [
       'listen.port: port must be a port number',
       'identity.service.keys[0].sha256: sha256 must be 64 lower-case hex digits',
       'identity.service.keys[0].role: must be one of',
       'identity.service.keys[0].rooms',
-      'identity.service.keys[0].platforms: platforms must be "any" or an array of red5pro',
+      'identity.service.keys[0].platforms: platforms must be "any" or a non-empty array of red5pro',
       'identity.service.keys[0].secret: is not a known setting (secrets come from environment variables',
+      'identity.service.keys[1].platforms: is required: "any", or the tokens this caller may have',
+      'identity.oidc.platforms (or ROOMKEY_OIDC_PLATFORMS): is required',
+      'identity.service.keys[2].platforms: platforms must be "any" or a non-empty array',
+      'identity.service.keys[2].transports: transports must not be empty: list RTMP, RTSP, WHIP or WHEP, or write "any"',
       'metrics.enabled: enabled must be true or false',
       'RATE_LIMIT_TOKENS (rateLimit.tokens): must be points/seconds',
       'RED5PRO_JWT_SECRET: secret',
-    ]) {
-      expect(result.stderr).toContain(expected);
-    }
+    ]);
     expect(result.stderr).not.toContain('too-short');
+    expect(result.stderr).not.toMatch(/platforms: is not a known setting/);
     expect(result.stdout).toBe('');
+  });
+
+  it('refuses at start-up a caller that can reach Red5 Pro without transports, and says to list them or write "any"', async () => {
+    const keys = [
+      { name: 'streams', sha256: 'a'.repeat(64), role: 'publisher', rooms: 'any', platforms: ['red5pro'] },
+      { name: 'everything', sha256: 'b'.repeat(64), role: 'publisher', rooms: 'any', platforms: 'any' },
+      { name: 'calls', sha256: 'c'.repeat(64), role: 'publisher', sessions: 'any', platforms: ['vonage'] },
+    ];
+    const file = scratchFile('roomkey.json', JSON.stringify({ identity: { service: { keys } } }));
+    const result = await roomkey(['serve', '--check', '--config', file], { RED5PRO_JWT_SECRET: SECRET, ...OPENTOK });
+    expectRefusal(result, [
+      'identity.service.keys[0].transports: platforms include red5pro, so say which Red5 Pro transports this key ' +
+        'may use: a list of RTMP, RTSP, WHIP, WHEP, or "any" for all of them',
+      'identity.service.keys[1].transports: platforms is "any" and Red5 Pro is configured (RED5PRO_JWT_SECRET)',
+    ]);
+    expect(result.stderr).not.toContain('keys[2]');
+    // "any" platforms without Red5 Pro configured cannot reach it: no transports needed.
+    const withoutRed5Pro = await roomkey(['serve', '--check', '--config', file], OPENTOK);
+    expect(withoutRed5Pro.stderr).toContain('identity.service.keys[0].platforms: red5pro is not configured');
+    expect(withoutRed5Pro.stderr).not.toContain('transports');
   });
 
   it('serves health, readiness and Prometheus metrics, on its own port when asked, or none', async () => {
@@ -370,7 +503,10 @@ describe('roomkey serve as an operated service', () => {
       const started = Date.now();
       const during = await post(a, { room: 'r' }, asKey(key, 'frank'));
       expect(Date.now() - started).toBeLessThan(3000);
-      expect(during.status).toBeGreaterThanOrEqual(500);
+      // Fail closed, fast: 503 with Retry-After, never a token issued without its limit checked.
+      expect(during.status).toBe(503);
+      expect(during.body).toMatchObject({ code: 'service_unavailable' });
+      expect(Number(during.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(during.body).not.toHaveProperty('tokens');
       const ready = await fetch(`${a.url}/readyz`);
       expect(ready.status).toBe(503);
@@ -401,7 +537,14 @@ describe('roomkey serve with Red5 Cloud', () => {
         channels: ['chat-*'],
         platforms: ['conference', 'chat'],
       },
-      { name: 'streams', sha256: red5proOnly.sha256, role: 'publisher', rooms: 'any', platforms: ['red5pro'] },
+      {
+        name: 'streams',
+        sha256: red5proOnly.sha256,
+        role: 'publisher',
+        rooms: 'any',
+        platforms: ['red5pro'],
+        transports: 'any',
+      },
     ];
     service = await serve(
       {

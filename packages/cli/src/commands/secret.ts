@@ -66,11 +66,18 @@ export function serviceKeyCommand(context: CommandContext): Command {
         writeJson(stdout, { name: options.name, key, sha256 });
         return;
       }
-      const entry = { name: options.name, sha256, role: 'subscriber', rooms: ['lobby'], platforms: ['red5pro'] };
+      const entry = {
+        name: options.name,
+        sha256,
+        role: 'subscriber',
+        rooms: ['lobby'],
+        platforms: ['red5pro'],
+        transports: ['WHEP'],
+      };
       stdout.write(
         `${style.bold('Service key')} (shown once: give it to the backend, keep it out of the configuration file):\n` +
           `  ${key}\n\n` +
-          `${style.bold('Configuration entry')} (add to "identity.service.keys"; set role, rooms and platforms):\n` +
+          `${style.bold('Configuration entry')} (add to "identity.service.keys"; set role, rooms, platforms and transports):\n` +
           `  ${JSON.stringify(entry)}\n`,
       );
     });

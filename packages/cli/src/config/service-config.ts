@@ -54,19 +54,42 @@ const minutes = v.pipe(
 );
 const role = v.picklist(ROLES, `must be one of ${ROLES.join(', ')}`);
 
-/** What one caller (a service key, or everyone signed in through OIDC) may have at most. */
+/** Red5 Pro's transports, as the `red5-transport` claim names them. */
+const TRANSPORTS = ['RTMP', 'RTSP', 'WHIP', 'WHEP'] as const;
+
+const platformsMessage = `platforms must be "any" or a non-empty array of ${TOKEN_NAMES.join(', ')}`;
+const transportsMessage = `transports must be "any" or a non-empty array of ${TRANSPORTS.join(', ')} (any case)`;
+
+/**
+ * What one caller (a service key, or everyone signed in through OIDC) may have at most. Closed
+ * by omission: absent rooms, channels and sessions are none; platforms must be given; and a
+ * caller that can reach Red5 Pro must say its transports (checked in {@link build}).
+ */
 const policyEntries = {
   rooms: v.optional(targets('rooms')),
   channels: v.optional(targets('channels')),
   sessions: v.optional(targets('sessions')),
-  platforms: v.optional(
-    v.union(
-      [v.literal('any'), v.array(v.picklist(TOKEN_NAMES, `each platform must be one of ${TOKEN_NAMES.join(', ')}`))],
-      `platforms must be "any" or an array of ${TOKEN_NAMES.join(', ')}`,
-    ),
+  platforms: v.union(
+    [
+      v.literal('any'),
+      v.pipe(
+        v.array(v.picklist(TOKEN_NAMES, `each platform must be one of ${TOKEN_NAMES.join(', ')}`)),
+        v.minLength(1, platformsMessage),
+      ),
+    ],
+    platformsMessage,
   ),
   transports: v.optional(
-    v.array(v.picklist(['RTMP', 'RTSP', 'WHIP', 'WHEP'], 'transports may hold RTMP, RTSP, WHIP, WHEP')),
+    v.union(
+      [
+        v.literal('any'),
+        v.pipe(
+          v.array(v.pipe(v.string(transportsMessage), v.toUpperCase(), v.picklist(TRANSPORTS, transportsMessage))),
+          v.minLength(1, 'transports must not be empty: list RTMP, RTSP, WHIP or WHEP, or write "any"'),
+        ),
+      ],
+      transportsMessage,
+    ),
   ),
   ttlMinutes: v.optional(minutes),
 };
@@ -85,7 +108,6 @@ const ServiceKeySchema = v.strictObject(
     ),
     role,
     ...policyEntries,
-    platforms: policyEntries.platforms.wrapped,
   },
   unknownKey,
 );
@@ -170,7 +192,8 @@ export interface Policy {
   readonly channels: 'any' | readonly string[];
   readonly sessions: 'any' | readonly string[];
   readonly platforms: 'any' | readonly TokenName[];
-  readonly transports: readonly string[] | undefined;
+  /** Red5 Pro transports, upper case; absent only when the caller cannot reach Red5 Pro. */
+  readonly transports: 'any' | readonly string[] | undefined;
   readonly ttlMinutes: number | undefined;
 }
 
@@ -228,11 +251,11 @@ const OVERRIDES: readonly { variable: string; path: readonly string[]; parse: (r
   { variable: 'ROOMKEY_OIDC_ISSUER', path: ['identity', 'oidc', 'issuer'], parse: (raw) => raw },
   { variable: 'ROOMKEY_OIDC_AUDIENCE', path: ['identity', 'oidc', 'audience'], parse: list },
   { variable: 'ROOMKEY_OIDC_JWKS_URL', path: ['identity', 'oidc', 'jwksUrl'], parse: (raw) => raw },
-  {
-    variable: 'ROOMKEY_OIDC_ROOMS',
-    path: ['identity', 'oidc', 'rooms'],
-    parse: (raw) => (raw === 'any' ? raw : list(raw)),
-  },
+  { variable: 'ROOMKEY_OIDC_ROOMS', path: ['identity', 'oidc', 'rooms'], parse: anyOrList },
+  { variable: 'ROOMKEY_OIDC_CHANNELS', path: ['identity', 'oidc', 'channels'], parse: anyOrList },
+  { variable: 'ROOMKEY_OIDC_SESSIONS', path: ['identity', 'oidc', 'sessions'], parse: anyOrList },
+  { variable: 'ROOMKEY_OIDC_PLATFORMS', path: ['identity', 'oidc', 'platforms'], parse: anyOrList },
+  { variable: 'ROOMKEY_OIDC_TRANSPORTS', path: ['identity', 'oidc', 'transports'], parse: anyOrList },
 ];
 
 function numberOrText(raw: string): unknown {
@@ -243,6 +266,10 @@ function booleanOrText(raw: string): unknown {
 }
 function list(raw: string): string[] {
   return raw.split(',').map((entry) => entry.trim());
+}
+/** `any`, or a comma-separated list (an empty entry stays, so that the schema reports it). */
+function anyOrList(raw: string): unknown {
+  return raw.trim() === 'any' ? 'any' : list(raw);
 }
 
 export interface LoadOptions {
@@ -306,12 +333,8 @@ function build(
   keys.forEach((key, index) => {
     if (names.has(key.name)) problems.push(`identity.service.keys[${index}].name: "${key.name}" is used twice`);
     names.add(key.name);
-    const unknown = key.platforms === 'any' ? [] : key.platforms.filter((name) => !tokenNames.includes(name));
-    if (unknown.length > 0) {
-      problems.push(
-        `identity.service.keys[${index}].platforms: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not configured (no credentials in the environment)`,
-      );
-    }
+    checkPlatforms(`identity.service.keys[${index}]`, key, tokenNames, problems);
+    checkTransports(`identity.service.keys[${index}]`, 'this key', key, tokenNames, problems);
   });
   const hashes = keys.map((key) => key.sha256);
   if (new Set(hashes).size !== hashes.length) problems.push('identity.service.keys: two entries have the same sha256');
@@ -322,8 +345,13 @@ function build(
     oidcFile.sessions === undefined
   ) {
     problems.push(
-      'identity.oidc: say what signed-in users may enter: rooms (or ROOMKEY_OIDC_ROOMS), channels or sessions, each "any" or a list of patterns',
+      'identity.oidc: say what signed-in users may enter: rooms (or ROOMKEY_OIDC_ROOMS), channels ' +
+        '(ROOMKEY_OIDC_CHANNELS) or sessions (ROOMKEY_OIDC_SESSIONS), each "any" or a list of patterns',
     );
+  }
+  if (oidcFile !== undefined) {
+    checkPlatforms('identity.oidc', oidcFile, tokenNames, problems);
+    checkTransports('identity.oidc', 'every signed-in user', oidcFile, tokenNames, problems, 'ROOMKEY_OIDC_TRANSPORTS');
   }
   const rateLimit = {
     ...(config.rateLimit?.tokens !== undefined && { tokens: window(config.rateLimit.tokens) }),
@@ -382,20 +410,59 @@ function metricsSetting(config: FileConfig, env: NodeJS.ProcessEnv, problems: st
   return 'main';
 }
 
-function policy(entry: {
+/** A policy as the file (or the environment) says it, checked by the schema. */
+interface PolicyEntry {
   rooms?: 'any' | string[] | undefined;
   channels?: 'any' | string[] | undefined;
   sessions?: 'any' | string[] | undefined;
-  platforms?: 'any' | TokenName[] | undefined;
-  transports?: string[] | undefined;
+  platforms: 'any' | TokenName[];
+  transports?: 'any' | string[] | undefined;
   ttlMinutes?: number | undefined;
-}): Policy {
+}
+
+/** Every platform a caller names must be configured (its credentials in the environment). */
+function checkPlatforms(where: string, entry: PolicyEntry, tokenNames: readonly string[], problems: string[]): void {
+  const unknown = entry.platforms === 'any' ? [] : entry.platforms.filter((name) => !tokenNames.includes(name));
+  if (unknown.length > 0) {
+    problems.push(
+      `${where}.platforms: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not configured (no credentials in the environment)`,
+    );
+  }
+}
+
+/**
+ * A caller that can have Red5 Pro tokens (its platforms name red5pro, or are "any" while Red5
+ * Pro is configured) must say which transports: left out, every Red5 Pro token would be refused.
+ */
+function checkTransports(
+  where: string,
+  who: string,
+  entry: PolicyEntry,
+  tokenNames: readonly string[],
+  problems: string[],
+  variable?: string,
+): void {
+  if (entry.transports !== undefined || !tokenNames.includes('red5pro')) return;
+  const because =
+    entry.platforms === 'any'
+      ? 'platforms is "any" and Red5 Pro is configured (RED5PRO_JWT_SECRET)'
+      : entry.platforms.includes('red5pro')
+        ? 'platforms include red5pro'
+        : undefined;
+  if (because === undefined) return;
+  problems.push(
+    `${where}.transports${variable === undefined ? '' : ` (or ${variable})`}: ${because}, so say which Red5 Pro ` +
+      `transports ${who} may use: a list of ${TRANSPORTS.join(', ')}, or "any" for all of them`,
+  );
+}
+
+function policy(entry: PolicyEntry): Policy {
   return {
     rooms: entry.rooms ?? [],
     channels: entry.channels ?? [],
     sessions: entry.sessions ?? [],
-    platforms: entry.platforms ?? 'any',
-    transports: entry.transports,
+    platforms: entry.platforms,
+    transports: entry.transports === 'any' ? 'any' : entry.transports && [...new Set(entry.transports)],
     ttlMinutes: entry.ttlMinutes,
   };
 }
@@ -480,5 +547,22 @@ function describe(issue: v.BaseIssue<unknown>, origins: Map<string, string>, fil
     if (plainPath === path || plainPath.startsWith(`${path}.`)) return `${variable} (${dotted}): ${issue.message}`;
   }
   const where = dotted === '' ? (file ?? 'configuration') : dotted;
+  // A strict object reports a missing setting and an unknown one with the same message.
+  if (issue.type === 'strict_object' && issue.received === 'undefined') {
+    const variable = OVERRIDES.find((override) => override.path.join('.') === plainPath)?.variable;
+    const key = String(issue.path?.at(-1)?.key ?? '');
+    return `${where}${variable === undefined ? '' : ` (or ${variable})`}: ${REQUIRED[key] ?? 'is required'}`;
+  }
   return `${where}: ${issue.message}`;
 }
+
+/** What to write for a required setting that is missing. */
+const REQUIRED: Readonly<Record<string, string>> = {
+  platforms: `is required: "any", or the tokens this caller may have (a list of ${TOKEN_NAMES.join(', ')})`,
+  issuer: "is required: the identity provider's issuer URL",
+  audience: 'is required: the API identifier its access tokens carry in aud',
+  name: 'is required: a name for logs (1-64 of A-Z a-z 0-9 . _ -)',
+  sha256: "is required: the key's SHA-256 (roomkey service-key prints it)",
+  role: `is required: the highest role, one of ${ROLES.join(', ')}`,
+  keys: 'is required: an array of service keys',
+};

@@ -113,6 +113,8 @@ export async function startService(config: ServiceConfig, log: PinoLogger): Prom
   };
   // Made now, so that every combination a key or OIDC allows is checked before listening.
   for (const key of config.serviceKeys) issuerFor(key.platforms);
+  // Without OIDC, a request reaches this issuer only to be refused: identify answers 401 to a
+  // caller without a valid service key.
   const defaultIssuer = issuerFor(config.oidc?.platforms ?? 'any');
 
   let draining = false;

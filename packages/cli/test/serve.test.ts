@@ -1,5 +1,7 @@
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { generateSecret } from '@roomkey/core';
 import { type PubNubStandIn, startPubNubStandIn } from '@roomkey/pubnub-stand-in';
 import { decodeJwt, jwtVerify } from 'jose';
@@ -412,6 +414,27 @@ describe('roomkey serve as an operated service', () => {
     const withoutRed5Pro = await roomkey(['serve', '--check', '--config', file], OPENTOK);
     expect(withoutRed5Pro.stderr).toContain('identity.service.keys[0].platforms: red5pro is not configured');
     expect(withoutRed5Pro.stderr).not.toContain('transports');
+  });
+
+  it("accepts the README's configuration file and the help's environment-only example as they are written", async () => {
+    const readme = readFileSync(fileURLToPath(new URL('../README.md', import.meta.url)), 'utf8');
+    const file = /### The configuration file[\s\S]*?```json\n([\s\S]*?)\n```/.exec(readme)?.[1] ?? '';
+    const fromReadme = await roomkey(['serve', '--check', '--config', scratchFile('roomkey.json', file)], {
+      RED5PRO_JWT_SECRET: SECRET,
+    });
+    expect(fromReadme.stderr).toBe('');
+    expect(fromReadme.stdout).toMatch(/^configuration OK: tokens red5pro; identity oidc and service; 2 service key/);
+    const help = (await roomkey(['serve', '--help'])).stdout;
+    const variables = Object.fromEntries(
+      [...(/\$ (.*) roomkey serve$/m.exec(help)?.[1] ?? '').matchAll(/(\w+)=(\S+)/g)].map(([, name, value]) => [
+        name as string,
+        name === 'RED5PRO_JWT_SECRET' ? SECRET : (value as string),
+      ]),
+    );
+    expect(Object.keys(variables)).toContain('ROOMKEY_OIDC_TRANSPORTS');
+    const fromHelp = await roomkey(['serve', '--check'], variables);
+    expect(fromHelp.stderr).toBe('');
+    expect(fromHelp.code).toBe(0);
   });
 
   it('serves health, readiness and Prometheus metrics, on its own port when asked, or none', async () => {

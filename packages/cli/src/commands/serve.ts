@@ -15,7 +15,8 @@ export function serveCommand(context: CommandContext): Command {
     .addHelpText(
       'after',
       example(
-        'RED5PRO_JWT_SECRET=… ROOMKEY_OIDC_ISSUER=https://example.eu.auth0.com/ ROOMKEY_OIDC_AUDIENCE=https://video.example.com ROOMKEY_OIDC_ROOMS=any roomkey serve',
+        'RED5PRO_JWT_SECRET=… ROOMKEY_OIDC_ISSUER=https://example.eu.auth0.com/ ROOMKEY_OIDC_AUDIENCE=https://video.example.com ' +
+          'ROOMKEY_OIDC_ROOMS=any ROOMKEY_OIDC_PLATFORMS=red5pro ROOMKEY_OIDC_TRANSPORTS=WHIP,WHEP roomkey serve',
         'browsers call POST /tokens with their access token; see the package README for service keys and the file',
       ),
     )

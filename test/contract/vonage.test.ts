@@ -132,7 +132,7 @@ describe('Vonage configuration is checked when the handler is created', () => {
           vonage: { applicationId: APPLICATION_ID, privateKey: privatePem },
           opentok: { apiKey: API_KEY, apiSecret: API_SECRET },
         }),
-      ).toThrow(/vonage or opentok, not both/);
+      ).toThrow(/vonage and opentok both issue the "vonage" token: configure one of them/);
     },
   );
 });

@@ -1,4 +1,13 @@
-import type { Role } from './roles.js';
+import * as v from 'valibot';
+import { kindOf } from './identity.js';
+import { ASCII_LETTERS, hasControlCharacter, NAME_PATTERN } from './names.js';
+import { describeUnknownKey } from './options.js';
+import type { AddressField } from './platform.js';
+import { RED5PRO_TRANSPORTS } from './platforms/red5pro.js';
+import { VONAGE_MAX_DATA_LENGTH } from './platforms/vonage.js';
+import { HttpProblem } from './problem.js';
+import { describeIssues, knownTransport, SESSION_PATTERN, type TokenRequest } from './request.js';
+import { isRole, ROLES, type Role, roleIncludes } from './roles.js';
 
 /** Who is asking, as the app's `identify` callback says. Only `id` is ever used by roomkey. */
 export interface Identity {
@@ -64,4 +73,174 @@ export interface ChatRights {
  */
 export function defaultGrant(request: { readonly room?: string | undefined }): Grant {
   return { role: 'subscriber', rooms: request.room === undefined ? [] : [request.room], transports: 'any' };
+}
+
+// Every message is fixed text: a grant's values (which may be personal data) never reach a log.
+const targetList = (what: string, pattern: RegExp) => {
+  const message = `grant.${what} must be 'any' or an array of valid ${what}`;
+  return v.union([v.literal('any'), v.array(v.pipe(v.string(message), v.regex(pattern, message)), message)], message);
+};
+
+const transportsMessage = `grant.transports must be 'any' or a list of ${RED5PRO_TRANSPORTS.join(', ')}`;
+const emptyTransportsMessage =
+  "grant.transports is an empty list: list the transports the caller may use, say 'any', or leave it out to grant none";
+const ttlMessage = 'grant.ttlMinutes must be a whole number of minutes, at least 1';
+const nameMessage = 'grant.name must be 1-256 characters without control characters';
+const chatMessage = 'grant.chat must be an object { read?: boolean, write?: boolean }';
+const dataMessage = `grant.connectionData must be a string of at most ${VONAGE_MAX_DATA_LENGTH} characters`;
+
+const GrantSchema = v.strictObject(
+  {
+    role: v.picklist(ROLES, `grant.role must be one of ${ROLES.join(', ')}`),
+    rooms: v.optional(targetList('rooms', NAME_PATTERN)),
+    channels: v.optional(targetList('channels', NAME_PATTERN)),
+    sessions: v.optional(targetList('sessions', SESSION_PATTERN)),
+    transports: v.optional(
+      v.union(
+        [
+          v.literal('any'),
+          v.pipe(
+            v.array(
+              v.pipe(
+                v.string(transportsMessage),
+                v.regex(ASCII_LETTERS, transportsMessage),
+                v.toUpperCase(),
+                v.picklist(RED5PRO_TRANSPORTS, transportsMessage),
+              ),
+              transportsMessage,
+            ),
+            v.minLength(1, emptyTransportsMessage),
+          ),
+        ],
+        transportsMessage,
+      ),
+    ),
+    ttlMinutes: v.optional(v.pipe(v.number(ttlMessage), v.integer(ttlMessage), v.minValue(1, ttlMessage))),
+    name: v.optional(
+      v.pipe(
+        v.string(nameMessage),
+        v.minLength(1, nameMessage),
+        v.maxLength(256, nameMessage),
+        v.check((name) => !hasControlCharacter(name), nameMessage),
+      ),
+    ),
+    connectionData: v.optional(v.pipe(v.string(dataMessage), v.maxLength(VONAGE_MAX_DATA_LENGTH, dataMessage))),
+    chat: v.optional(
+      v.strictObject(
+        { read: v.optional(v.boolean(chatMessage)), write: v.optional(v.boolean(chatMessage)) },
+        chatMessage,
+      ),
+    ),
+  },
+  (issue) => `authorize must return a grant object { role, … } or false, not ${kindOf(issue.input)}`,
+);
+
+/** A grant is the app's output: a malformed one is the app's bug (500), never the client's. */
+export function checkGrant(grant: unknown): Grant {
+  return quickGrant(grant) ?? checkGrantBySchema(grant);
+}
+
+/** {@link checkGrant} by the schema alone: the reference {@link quickGrant} must agree with. */
+export function checkGrantBySchema(grant: unknown): Grant {
+  if (typeof grant === 'object' && grant !== null) {
+    const unknown = describeUnknownKey(grant, Object.keys(GrantSchema.entries), 'field');
+    if (unknown !== undefined) throw new Error(`authorize returned a grant with an ${unknown}`);
+  }
+  const result = v.safeParse(GrantSchema, grant);
+  if (!result.success) throw new Error(`authorize returned an invalid grant: ${describeIssues(result.issues, '')}`);
+  return result.output as Grant;
+}
+
+const ADDRESS_FIELDS: readonly AddressField[] = ['room', 'channel', 'session'];
+const GRANT_TARGETS = { room: 'rooms', channel: 'channels', session: 'sessions' } as const;
+
+/** Step 4: the request must lie within the grant; returns the role to issue. */
+export function checkRequestAgainstGrant(request: TokenRequest, grant: Grant): Role {
+  const role = request.role ?? grant.role;
+  if (!roleIncludes(grant.role, role)) {
+    throw new HttpProblem('forbidden', `The role "${role}" is not granted to you.`);
+  }
+  for (const field of ADDRESS_FIELDS) {
+    const target = request[field];
+    // Absent from the grant: none. 'any': every valid target.
+    const allowed = grant[GRANT_TARGETS[field]] ?? [];
+    if (target !== undefined && allowed !== 'any' && !allowed.includes(target)) {
+      throw new HttpProblem('forbidden', `The requested ${field} is not granted to you.`);
+    }
+  }
+  const granted = grant.transports ?? [];
+  if (request.transports !== undefined && granted !== 'any') {
+    if (request.transports.some((transport) => !granted.includes(transport))) {
+      throw new HttpProblem('forbidden', 'A requested transport is not granted to you.');
+    }
+  }
+  return role;
+}
+
+const isNameList = (value: unknown, pattern: RegExp) =>
+  value === 'any' || (Array.isArray(value) && value.every((entry) => typeof entry === 'string' && pattern.test(entry)));
+
+/**
+ * The schema's answer for a well-formed grant, reached without it, as {@link quickTokenRequest}
+ * does for requests: a grant that passes every check here is exactly one the schema accepts,
+ * with the same output (a property test holds the two together); anything else returns
+ * `undefined` and the schema decides and words the refusal.
+ */
+export function quickGrant(grant: unknown): Grant | undefined {
+  if (typeof grant !== 'object' || grant === null || Array.isArray(grant)) return undefined;
+  const fields = grant as Record<string, unknown>;
+  let transports: readonly string[] | 'any' | undefined;
+  for (const key in fields) {
+    if (!Object.hasOwn(fields, key)) return undefined;
+    const value = fields[key];
+    switch (key) {
+      case 'role':
+        if (!isRole(value)) return undefined;
+        break;
+      case 'rooms':
+      case 'channels':
+        if (!isNameList(value, NAME_PATTERN)) return undefined;
+        break;
+      case 'sessions':
+        if (!isNameList(value, SESSION_PATTERN)) return undefined;
+        break;
+      case 'transports':
+        if (value === 'any') {
+          transports = value;
+        } else {
+          if (!Array.isArray(value) || value.length === 0) return undefined;
+          const upper: string[] = [];
+          for (const entry of value) {
+            const transport = knownTransport(entry);
+            if (transport === undefined) return undefined;
+            upper.push(transport);
+          }
+          transports = upper;
+        }
+        break;
+      case 'ttlMinutes':
+        if (!Number.isInteger(value) || (value as number) < 1) return undefined;
+        break;
+      case 'name':
+        if (typeof value !== 'string' || value.length === 0 || value.length > 256 || hasControlCharacter(value)) {
+          return undefined;
+        }
+        break;
+      case 'connectionData':
+        if (typeof value !== 'string' || value.length > VONAGE_MAX_DATA_LENGTH) return undefined;
+        break;
+      case 'chat': {
+        if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+        for (const right in value) {
+          const given = (value as Record<string, unknown>)[right];
+          if ((right !== 'read' && right !== 'write') || typeof given !== 'boolean') return undefined;
+        }
+        break;
+      }
+      default:
+        return undefined;
+    }
+  }
+  if (!isRole(fields.role)) return undefined;
+  return (transports === undefined ? { ...fields } : { ...fields, transports }) as unknown as Grant;
 }

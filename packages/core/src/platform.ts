@@ -1,3 +1,4 @@
+import type { Clock } from './clock.js';
 import type { Grant, Identity } from './grant.js';
 import type { Role } from './roles.js';
 
@@ -45,8 +46,38 @@ export interface TokenPlatform {
    */
   checkTarget?(target: string): void;
   /**
+   * Refuses a grant that gives nothing this platform's token needs (a Red5 Cloud grant whose
+   * `chat` allows neither read nor write): throw an `HttpProblem` (403). Called after the request
+   * was checked against the grant, before anything is signed.
+   */
+  checkGrant?(grant: Grant, role: Role): void;
+  /**
    * Signs. The request was checked against the grant; an `invalid_claim` thrown here means the
    * identity or the grant cannot be used by this platform, the app's mistake: 500, logged.
+   * May answer synchronously: the pipeline then does not wait a turn for it.
    */
-  issue(input: PlatformIssueInput): Promise<IssuedToken>;
+  issue(input: PlatformIssueInput): IssuedToken | Promise<IssuedToken>;
+}
+
+/**
+ * How an issuer option (`red5pro`, `vonage`…) becomes platforms: each platform module exports
+ * one, and the issuer knows platforms only through this and {@link TokenPlatform}.
+ */
+export interface PlatformOption<Value> {
+  /** The option's name in `createTokenIssuer`'s options. */
+  readonly option: string;
+  /** The platforms for the option's value, made now: a configuration mistake throws a `TypeError`. */
+  platforms(value: Value, clock: Clock): TokenPlatform[];
+}
+
+/** A ready signer (anything with `sign`) as it is, or one made from its options with the issuer's clock. */
+export function signerFrom<Signer extends object, Options extends object>(
+  value: Signer | Options,
+  create: (options: Options & { clock: Clock }) => Signer,
+  clock: Clock,
+): Signer {
+  if (typeof value === 'object' && value !== null && typeof (value as { sign?: unknown }).sign === 'function') {
+    return value as Signer;
+  }
+  return create({ clock, ...(value as Options) });
 }

@@ -86,12 +86,38 @@ export function problemResponse(
   };
 }
 
-export function jsonResponse(status: number, value: unknown): TokenResponse {
-  return {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': NO_STORE },
-    body: JSON.stringify(value),
-  };
+/** The headers of every JSON answer, shared: adapters copy them into their own response. */
+const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': NO_STORE,
+});
+
+/** A JSON answer; `body` is JSON text already, or a value to serialise. */
+export function jsonResponse(status: number, value: unknown, serialized?: string): TokenResponse {
+  return { status, headers: JSON_HEADERS, body: serialized ?? JSON.stringify(value) };
+}
+
+/** Characters a token may hold and be written into JSON as it is (JWS compact, `T1==`, PubNub). */
+const JSON_SAFE = /^[A-Za-z0-9._~+/=-]*$/;
+
+/**
+ * The success body `{identity, role, tokens: {name: {token, expiresAt}}}` as JSON, written
+ * directly: JSON.stringify walking it was ~0.8 µs of every request (the HTTP benchmark).
+ * Strings that could need escaping (the identity, a token or token name of another shape) still
+ * go through JSON.stringify; a role and an ISO date never do.
+ */
+export function tokenBodyJson(body: {
+  readonly identity: string;
+  readonly role: string;
+  readonly tokens: Readonly<Record<string, { readonly token: string; readonly expiresAt: string }>>;
+}): string {
+  let tokens = '';
+  for (const name in body.tokens) {
+    const { token, expiresAt } = body.tokens[name] as { token: string; expiresAt: string };
+    const quoted = JSON_SAFE.test(token) ? `"${token}"` : JSON.stringify(token);
+    tokens += `${tokens === '' ? '' : ','}${JSON.stringify(name)}:{"token":${quoted},"expiresAt":"${expiresAt}"}`;
+  }
+  return `{"identity":${JSON.stringify(body.identity)},"role":"${body.role}","tokens":{${tokens}}}`;
 }
 
 /** What the body parsers of Express (body-parser) and Koa (co-body) put on the errors they throw. */

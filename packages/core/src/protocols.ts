@@ -1,8 +1,9 @@
 import * as v from 'valibot';
-import type { ChatRights } from './grant.js';
+import type { ChatRights, Grant } from './grant.js';
 import { NAME_PATTERN } from './names.js';
 import { PUBNUB_MAX_UUID_LENGTH } from './platforms/pubnub.js';
-import { HttpProblem } from './problem.js';
+import { grantedChatRights } from './platforms/red5cloud.js';
+import { HttpProblem, tokenBodyJson } from './problem.js';
 import { describeIssues, MAX_TTL_MINUTES, parseTokenRequest, type TokenRequest } from './request.js';
 import type { Role } from './roles.js';
 
@@ -40,10 +41,17 @@ export interface ProtocolResult {
 export interface Protocol {
   /** The one token this protocol issues; absent: every token the request addresses. */
   readonly tokenName?: string;
+  /**
+   * Narrows the grant to what the body asked for, once it is known to lie within it (403
+   * otherwise): the chat rights the Red5 SDK's chat route names.
+   */
+  narrow?(grant: Grant, role: Role, parsed: ProtocolRequest): Grant;
   /** Which credentials to configure when {@link tokenName} is not issued. */
   readonly needs?: string;
   parse(body: unknown): ProtocolRequest;
   success(result: ProtocolResult): unknown;
+  /** The success body as JSON text, when the protocol writes it faster than JSON.stringify would. */
+  render?(result: ProtocolResult): string;
   /** RFC 9457 extension members for this protocol's problem responses. */
   readonly problemMembers?: Readonly<Record<string, unknown>>;
 }
@@ -93,6 +101,7 @@ export const PROTOCOLS: Readonly<Record<TokenProtocol, Protocol>> = Object.freez
   roomkey: {
     parse: (body) => ({ request: parseTokenRequest(body) }),
     success: (result) => result,
+    render: tokenBodyJson,
   },
   'red5-chat': {
     tokenName: 'chat',
@@ -112,6 +121,16 @@ export const PROTOCOLS: Readonly<Record<TokenProtocol, Protocol>> = Object.freez
         userId: parsed.userId,
         chat,
       };
+    },
+    narrow(grant, role, parsed) {
+      const asked = parsed.chat;
+      if (asked === undefined) return grant;
+      const allowed = grantedChatRights(grant, role);
+      if ((asked.read && !allowed.read) || (asked.write && !allowed.write)) {
+        throw new HttpProblem('forbidden', 'The requested chat rights are not granted to you.');
+      }
+      // Exactly what was asked, now known to lie within the grant.
+      return { ...grant, chat: asked };
     },
     success: (result) => ({ token: result.tokens.chat?.token }),
   },

@@ -234,10 +234,11 @@ export async function startPubNubStandIn(keyset: StandInKeyset, now: () => numbe
 }
 
 /**
- * A loopback origin with nothing listening: port 9 (discard), below the ephemeral range every
- * test server's port 0 is taken from, so no server started in parallel can take it between the
- * choice and the connection (a freed ephemeral port could be, and answered ECONNRESET).
+ * A loopback origin with nothing listening: port 1023, below the ephemeral range that every
+ * test server's port 0 comes from (and not one of the ports fetch refuses to dial), so no server
+ * started in parallel can take it between the choice and the connection, as a freed ephemeral
+ * port could (and then answered ECONNRESET).
  */
 export async function closedPortOrigin(): Promise<string> {
-  return '127.0.0.1:9';
+  return '127.0.0.1:1023';
 }

@@ -4,8 +4,9 @@ import { type Clock, epochSeconds, resolveClock } from '../clock.js';
 import { RoomkeyError } from '../errors.js';
 import { createHs256Signer } from '../jws.js';
 import { rejectUnknownOptions } from '../options.js';
+import { type PlatformOption, signerFrom } from '../platform.js';
 import type { SignedToken } from './red5pro.js';
-import { checkVonageInput, type VonageRole, type VonageTokenInput } from './vonage.js';
+import { checkVonageInput, type VonageRole, type VonageTokenInput, vonagePlatform } from './vonage.js';
 
 export interface OpenTokSignerOptions {
   /** The OpenTok project's API key (digits). */
@@ -125,3 +126,9 @@ function encodeT1(data: OpenTokTokenData, apiKey: string, apiSecret: string): st
   const signature = createHmac('sha1', apiSecret).update(encoded).digest('hex');
   return `T1==${Buffer.from(`partner_id=${apiKey}&sig=${signature}:${encoded}`, 'utf8').toString('base64')}`;
 }
+
+/** The issuer's `opentok` option (a legacy project; `session` → `vonage`): a signer or its options. */
+export const openTokOption: PlatformOption<OpenTokSigner | OpenTokSignerOptions> = {
+  option: 'opentok',
+  platforms: (value, clock) => [vonagePlatform(signerFrom(value, createOpenTokSigner, clock))],
+};

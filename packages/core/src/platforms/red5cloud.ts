@@ -5,7 +5,8 @@ import type { ChatRights, Grant } from '../grant.js';
 import { createHs256Signer, type Hs256Signer } from '../jws.js';
 import { describeBadName, describeNonCanonicalId, hasControlCharacter, isValidName } from '../names.js';
 import { rejectUnknownOptions } from '../options.js';
-import type { IssuedToken, PlatformIssueInput, TokenPlatform } from '../platform.js';
+import type { IssuedToken, PlatformIssueInput, PlatformOption, TokenPlatform } from '../platform.js';
+import { HttpProblem } from '../problem.js';
 import type { Role } from '../roles.js';
 import {
   checkPubNubTtlMinutes,
@@ -458,6 +459,7 @@ export function red5CloudConferencePlatform(client: Red5Client): TokenPlatform {
     maxTtlSeconds: RED5CLOUD_MAX_TTL_SECONDS,
     defaultTtlSeconds: RED5CLOUD_DEFAULT_TTL_SECONDS,
     checkTarget: (room) => void checkChannelName(room, 'its name'),
+    checkGrant: requireChatRights,
     async issue(input: PlatformIssueInput) {
       const { token, expiresAt } = await client.issueConferenceToken({
         userId: input.identity.id,
@@ -490,6 +492,7 @@ export function red5CloudChatPlatform(client: Red5Client): TokenPlatform {
     maxTtlSeconds: RED5CLOUD_MAX_TTL_SECONDS,
     defaultTtlSeconds: RED5CLOUD_DEFAULT_TTL_SECONDS,
     checkTarget: (channel) => void checkChannelName(channel, 'its name'),
+    checkGrant: requireChatRights,
     async issue(input: PlatformIssueInput) {
       return client.issueChatToken({
         userId: input.identity.id,
@@ -499,6 +502,12 @@ export function red5CloudChatPlatform(client: Red5Client): TokenPlatform {
       });
     },
   };
+}
+
+/** Chat and conference tokens carry PubNub rights: a grant whose `chat` gives none refuses both. */
+function requireChatRights(grant: Grant, role: Role): void {
+  const { read, write } = grantedChatRights(grant, role);
+  if (!read && !write) throw new HttpProblem('forbidden', 'Your grant allows no chat rights, which this token needs.');
 }
 
 function chatRights(input: PlatformIssueInput): { read: boolean; write: boolean } {
@@ -521,3 +530,15 @@ export function grantedChatRights(grant: Grant, role: Role): { read: boolean; wr
   if (grant.chat === undefined) return { read: true, write: role !== 'subscriber' };
   return { read: grant.chat.read === true, write: grant.chat.write === true };
 }
+
+/**
+ * The issuer's `red5cloud` option: a {@link Red5Client}, or `{ masterKey, masterSecret, pubnub? }`.
+ * A `room` gets a `conference` token, a `channel` a `chat` token.
+ */
+export const red5CloudOption: PlatformOption<Red5Client | CreateRed5CloudClientOptions> = {
+  option: 'red5cloud',
+  platforms(value, clock) {
+    const client = value instanceof Red5Client ? value : createRed5CloudClient({ clock, ...value });
+    return [red5CloudConferencePlatform(client), red5CloudChatPlatform(client)];
+  },
+};

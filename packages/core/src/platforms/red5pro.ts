@@ -3,7 +3,13 @@ import { RoomkeyError } from '../errors.js';
 import { createHs256Signer, randomJwtId } from '../jws.js';
 import { hasControlCharacter, joinNameList } from '../names.js';
 import { rejectUnknownOptions } from '../options.js';
-import type { IssuedToken, PlatformIssueInput, TokenPlatform } from '../platform.js';
+import {
+  type IssuedToken,
+  type PlatformIssueInput,
+  type PlatformOption,
+  signerFrom,
+  type TokenPlatform,
+} from '../platform.js';
 import { HttpProblem } from '../problem.js';
 import type { Role } from '../roles.js';
 import { createHmacSecretKey } from '../secret.js';
@@ -122,15 +128,26 @@ export function createRed5ProSigner(options: Red5ProSignerOptions): Red5ProSigne
   }
   const clock = resolveClock(options.clock);
 
-  return {
+  const signNow = (input: Red5ProSignInput): SignedToken<Red5ProClaims> => {
+    const claims = buildClaims(input, issuer, maxTtlSeconds, epochSeconds(clock));
+    return { token: signJws(claims), expiresAt: new Date(claims.exp * 1000), claims };
+  };
+  const signer: Red5ProSigner = {
     maxTtlSeconds,
     issuer,
     async sign(input) {
-      const claims = buildClaims(input, issuer, maxTtlSeconds, epochSeconds(clock));
-      return { token: signJws(claims), expiresAt: new Date(claims.exp * 1000), claims };
+      return signNow(input);
     },
   };
+  SIGN_NOW.set(signer, signNow);
+  return signer;
 }
+
+/**
+ * The synchronous signing of each signer made here. HMAC signing does not wait for anything,
+ * so the issuing pipeline calls this directly rather than through `sign`'s promise.
+ */
+const SIGN_NOW = new WeakMap<Red5ProSigner, (input: Red5ProSignInput) => SignedToken<Red5ProClaims>>();
 
 function buildClaims(
   input: Red5ProSignInput,
@@ -307,14 +324,15 @@ export function red5ProPlatform(signer: Red5ProSigner): TokenPlatform {
     tokenName: 'red5pro',
     addressedBy: 'room',
     maxTtlSeconds: signer.maxTtlSeconds,
-    async issue(input: PlatformIssueInput) {
+    issue(input: PlatformIssueInput) {
       if (input.transports !== 'any' && input.transports.length === 0) {
         throw new HttpProblem(
           'forbidden',
           'No Red5 Pro transports are granted to you (the grant lists none): a Red5 Pro token needs at least one.',
         );
       }
-      const { token, expiresAt } = await signer.sign({
+      const sign = SIGN_NOW.get(signer) ?? ((signInput: Red5ProSignInput) => signer.sign(signInput));
+      return sign({
         subject: input.identity.id,
         roles: RED5PRO_ROLE_MAP[input.role],
         rooms: [input.target],
@@ -322,7 +340,12 @@ export function red5ProPlatform(signer: Red5ProSigner): TokenPlatform {
         ...(input.grant.name !== undefined && { name: input.grant.name }),
         ttlSeconds: input.ttlSeconds,
       });
-      return { token, expiresAt };
     },
   };
 }
+
+/** The issuer's `red5pro` option: a signer from {@link createRed5ProSigner}, or its options. */
+export const red5ProOption: PlatformOption<Red5ProSigner | Red5ProSignerOptions> = {
+  option: 'red5pro',
+  platforms: (value, clock) => [red5ProPlatform(signerFrom(value, createRed5ProSigner, clock))],
+};

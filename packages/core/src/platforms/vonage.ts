@@ -5,7 +5,13 @@ import pLimit from 'p-limit';
 import { type Clock, epochSeconds, resolveClock } from '../clock.js';
 import { RoomkeyError } from '../errors.js';
 import { rejectUnknownOptions } from '../options.js';
-import type { IssuedToken, PlatformIssueInput, TokenPlatform } from '../platform.js';
+import {
+  type IssuedToken,
+  type PlatformIssueInput,
+  type PlatformOption,
+  signerFrom,
+  type TokenPlatform,
+} from '../platform.js';
 import type { Role } from '../roles.js';
 import type { SignedToken } from './red5pro.js';
 
@@ -312,3 +318,9 @@ export function vonagePlatform(signer: SessionTokenSigner): TokenPlatform {
     },
   };
 }
+
+/** The issuer's `vonage` option: a signer from {@link createVonageVideoSigner}, or its options. */
+export const vonageOption: PlatformOption<VonageVideoSigner | VonageVideoSignerOptions> = {
+  option: 'vonage',
+  platforms: (value, clock) => [vonagePlatform(signerFrom(value, createVonageVideoSigner, clock))],
+};

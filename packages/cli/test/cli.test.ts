@@ -426,9 +426,11 @@ describe('the roomkey command line', () => {
   it.runIf(script)('colours its output on a terminal only, and never with NO_COLOR', async () => {
     const token = await signed(['--subject', 'a', '--role', 'publisher', '--room', 'stage', '--any-transport']);
     // `script` runs the command on a pseudo-terminal, as a person's shell would.
+    // Without CI in the environment: Node reads a CI variable as a terminal of two colours.
+    const { CI: _ci, ...ambient } = process.env;
     const onTerminal = (extra: Record<string, string>) =>
       spawnSync('script', ['-qec', `${process.execPath} ${BIN} inspect ${token}`, '/dev/null'], {
-        env: { ...process.env, ...WITH_SECRET, TERM: 'xterm-256color', ...extra },
+        env: { ...ambient, ...WITH_SECRET, TERM: 'xterm-256color', ...extra },
         encoding: 'utf8',
       }).stdout;
     expect(onTerminal({})).toContain(`${ESCAPE}32m✓`);

@@ -207,13 +207,15 @@ export function readJsonBody(
   const { stream, parsedBody } = source;
   if (!(source.bodyUsed ?? (isNodeStream(stream) && isConsumed(stream)))) {
     if (stream === null) return parseJson('');
-    if (isNodeStream(stream) && (stream as { complete?: unknown }).complete === true) {
-      return parseJson(readBuffered(stream, limit));
-    }
-    const text = isNodeStream(stream)
-      ? readStream(stream, limit, declared, timeoutMs)
-      : readWebStream(stream, limit, declared, timeoutMs);
-    return text.then(parseJson);
+    if (!isNodeStream(stream)) return readWebStream(stream, limit, declared, timeoutMs).then(parseJson);
+    if (isComplete(stream)) return parseJson(readBuffered(stream, limit));
+    // A handler that runs while Node's parser is still in the packet that carried the headers
+    // (Express, Koa) sees the body one turn later: wait that turn before setting up a reader.
+    return Promise.resolve(stream).then((later) =>
+      isComplete(later)
+        ? parseJson(readBuffered(later, limit))
+        : readStream(later, limit, declared, timeoutMs).then(parseJson),
+    );
   }
   if (typeof parsedBody === 'string' || Buffer.isBuffer(parsedBody)) return parseJson(parsedBody.toString());
   if (parsedBody === undefined) {
@@ -285,6 +287,10 @@ function isConsumed(stream: Readable): boolean {
 function tooLarge(limit: number): HttpProblem {
   return new HttpProblem('payload_too_large', `The request body is larger than ${limit} bytes.`);
 }
+
+/** Node's HTTP parser has put the whole body into the stream's buffer, and nobody has read it. */
+const isComplete = (stream: Readable) =>
+  (stream as { complete?: unknown }).complete === true && !stream.readableDidRead;
 
 /**
  * The body of a Node request that has arrived whole (`message.complete`: Node's HTTP parser has

@@ -17,7 +17,7 @@ import {
   issueTokens,
 } from '@roomkey/fetch';
 import { type Context, Hono } from 'hono';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { frozenClock } from './support/clock.js';
 import { OPEN } from './support/grants.js';
 import { API_KEYS, bearer } from './support/identity.js';
@@ -344,5 +344,51 @@ describe('options are checked when the handler is made', () => {
     await problemOf(await handler(post(JSON.stringify({ room: ROOM }))), 500, 'internal_error');
     expect(logged.text()).toMatch(/clientAddress must return a string/);
     expect(logged.text()).not.toContain(API_KEYS.carol);
+  });
+});
+
+describe('types users get without annotations (checked by pnpm typecheck, run for real)', () => {
+  it('a Request subclass (Next.js NextRequest) flows to identify and to the handler; context is optional by default', async () => {
+    /** As Next.js's NextRequest adds `cookies` to Request. */
+    class AppRequest extends Request {
+      get session(): string | undefined {
+        return this.headers.get('cookie')?.match(/session=(\w+)/)?.[1];
+      }
+    }
+    const POST = issueTokens({
+      ...signing,
+      identify: (request: AppRequest) => (request.session ? { id: request.session } : null),
+      authorize: ({ nativeRequest }) => {
+        expectTypeOf(nativeRequest).toEqualTypeOf<AppRequest>();
+        return { ...OPEN, role: 'subscriber' };
+      },
+    });
+    expectTypeOf(POST).parameter(0).toEqualTypeOf<AppRequest>();
+    const response = await POST(
+      new AppRequest(post(JSON.stringify({ room: ROOM }), { headers: { cookie: 'session=dana' } })),
+    );
+    expect(await response.json()).toMatchObject({ identity: 'dana' });
+  });
+
+  it("the context type written on the first callback types the others, and the handler's context", async () => {
+    interface Server {
+      requestIP(request: Request): { address: string } | null;
+    }
+    const server: Server = { requestIP: () => ({ address: '198.51.100.7' }) };
+    const handler = issueTokens({
+      ...signing,
+      // TypeScript infers from callbacks in order: the first one that takes the context names its type.
+      identify: (request, _context: Server) => identify(request),
+      clientAddress: (request, context) => {
+        expectTypeOf(context).toEqualTypeOf<Server>();
+        return context.requestIP(request)?.address;
+      },
+      rateLimit: { failures: { points: 3, duration: 60 } },
+    });
+    expectTypeOf(handler).parameter(1).toEqualTypeOf<Server>();
+    // @ts-expect-error the context is required once its type is one that cannot be undefined
+    const withoutContext = () => handler(post(JSON.stringify({ room: ROOM })));
+    expect(withoutContext).toBeTypeOf('function');
+    expect((await handler(post(JSON.stringify({ room: ROOM })), server)).status).toBe(200);
   });
 });

@@ -32,8 +32,8 @@ export interface IssueTokensOptions<Req extends Request = Request, Ctx = unknown
   /** Whether the request came over HTTPS, for `requireHttps`. Default: the scheme of `request.url`. */
   isHttps?(request: Req, context: Ctx): boolean;
   /**
-   * The body when the framework already read it (`request.bodyUsed`): its text or parsed JSON.
-   * Hono: `(request, c) => c.req.text()`. Not called for a body nobody read.
+   * The body when the framework already read it (`request.bodyUsed`): its parsed JSON or text.
+   * Hono: `(request, c) => c.req.json()` (Hono keeps what it read). Not called for a body nobody read.
    */
   parsedBody?(request: Req, context: Ctx): unknown;
 }

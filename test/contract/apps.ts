@@ -1,4 +1,5 @@
 import { IncomingMessage } from 'node:http';
+import { getRequestListener, type HttpBindings } from '@hono/node-server';
 import { bodyParser as koaBodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import { createTokenIssuer, type TokenIssuerOptions } from '@roomkey/core';
@@ -8,6 +9,14 @@ import {
   issueTokens as issueExpressTokens,
 } from '@roomkey/express';
 import {
+  createTokenIssuer as createFetchIssuer,
+  type IssueTokensOptions as FetchOptions,
+  type FetchTokenHandler,
+  issueRed5ChatToken as fetchChatRoute,
+  issueRed5ConferenceToken as fetchConferenceRoute,
+  issueTokens as issueFetchTokens,
+} from '@roomkey/fetch';
+import {
   issueTokens as issueKoaTokens,
   issueRed5ChatToken as koaChatRoute,
   issueRed5ConferenceToken as koaConferenceRoute,
@@ -15,13 +24,16 @@ import {
 import type { Request as ExpressRequest } from 'express';
 import express4 from 'express4';
 import express5 from 'express5';
+import { Hono, type Context as HonoContext } from 'hono';
+import { validator } from 'hono/validator';
 import type { Context as KoaContext } from 'koa';
 import Koa2 from 'koa2';
 import Koa3 from 'koa3';
 import type request from 'supertest';
+import { fetchListener, type Peer } from './support/fetch-bridge.js';
 
-export type Framework = 'express' | 'koa';
-export type VariantName = 'express4' | 'express5' | 'koa2' | 'koa3';
+export type Framework = 'express' | 'koa' | 'hono' | 'fetch';
+export type VariantName = 'express4' | 'express5' | 'koa2' | 'koa3' | 'hono4' | 'fetch';
 
 /** The options every variant receives: the same object whatever the framework. */
 // biome-ignore lint/suspicious/noExplicitAny: the native request type differs per framework
@@ -40,7 +52,10 @@ export interface BuiltApp {
 export interface AppSetup {
   /** Mount the framework's own JSON body parser before roomkey (`express.json()` / `@koa/bodyparser`). */
   readonly bodyParser?: boolean;
-  /** Trust the proxy's X-Forwarded-* headers (Express `trust proxy`, Koa `app.proxy`). */
+  /**
+   * Trust the proxy's X-Forwarded-* headers (Express `trust proxy`, Koa `app.proxy`; for the
+   * Fetch API variants, `clientAddress` and `isHttps` read them).
+   */
   readonly trustProxy?: boolean;
   /**
    * Also mount the Red5 WebRTC SDK's routes, `/chat-token` and
@@ -64,6 +79,8 @@ export interface Variant {
   isNative(native: unknown, app: object): boolean;
   /** Reads a request header through the framework's own API. */
   header(native: unknown, name: string): string | undefined;
+  /** Whether the framework has body parsing of its own to run before roomkey (a Fetch API handler has none). */
+  readonly bodyParsing: boolean;
 }
 
 function expressVariant(name: 'express4' | 'express5', express: typeof express4): Variant {
@@ -89,6 +106,7 @@ function expressVariant(name: 'express4' | 'express5', express: typeof express4)
       return native instanceof IncomingMessage && typeof req.get === 'function' && req.app === app;
     },
     header: (native, header) => (native as ExpressRequest).get(header),
+    bodyParsing: true,
   };
 }
 
@@ -128,6 +146,107 @@ function koaVariant(name: 'koa2' | 'koa3', Koa: typeof Koa2): Variant {
       const value = (native as KoaContext).get(header);
       return value === '' ? undefined : value;
     },
+    bodyParsing: true,
+  };
+}
+
+/** The `Request`s each Fetch API app's routes received, so that `isNative` can tell them apart. */
+const RECEIVED = new WeakMap<object, WeakSet<Request>>();
+
+type HonoEnv = { Bindings: HttpBindings };
+
+/** The client's address and HTTPS flag as the app is told to find them (the Fetch API has no socket). */
+function requestFacts<Ctx>(setup: AppSetup, socketAddress: (context: Ctx) => string | undefined) {
+  if (!setup.trustProxy) return { clientAddress: (_request: Request, context: Ctx) => socketAddress(context) };
+  // As Express's `trust proxy` (true) and Koa's `app.proxy` read them: the first value listed.
+  const first = (request: Request, name: string) => request.headers.get(name)?.split(',')[0]?.trim();
+  return {
+    clientAddress: (request: Request, context: Ctx) => first(request, 'x-forwarded-for') ?? socketAddress(context),
+    isHttps: (request: Request) => first(request, 'x-forwarded-proto') === 'https',
+  };
+}
+
+/** What both Fetch API variants share: the native request is the `Request` a route received. */
+const fetchApi = {
+  issueTokens: (options: ContractOptions) => issueFetchTokens(options),
+  isNative: (native: unknown, app: object) => native instanceof Request && (RECEIVED.get(app)?.has(native) ?? false),
+  header: (native: unknown, header: string) => (native as Request).headers.get(header) ?? undefined,
+};
+
+/** Every route of a Fetch API app: `/tokens`, and the Red5 SDK's when asked for. */
+function fetchRoutes<Ctx>(options: FetchOptions<Request, Ctx>, setup: AppSetup) {
+  const issuer = setup.sdkRoutes ? createFetchIssuer(options) : options;
+  return new Map<string, FetchTokenHandler<Request, Ctx>>([
+    ['/tokens', issueFetchTokens(issuer)],
+    ...(setup.sdkRoutes
+      ? ([
+          [SDK_ROUTES.chat, fetchChatRoute(issuer)],
+          [SDK_ROUTES.conference, fetchConferenceRoute(issuer)],
+        ] as const)
+      : []),
+  ]);
+}
+
+/**
+ * Hono 4 on `@hono/node-server`, roomkey mounted as `app.all(path, (c) => handler(c.req.raw, c))`.
+ * Its own body parsing is Hono's JSON validator, which reads the body before roomkey; roomkey
+ * then takes the parsed body from `c.req.json()` (Hono keeps what it read).
+ */
+function honoVariant(): Variant {
+  return {
+    name: 'hono4',
+    framework: 'hono',
+    build(options, setup = {}) {
+      const app = new Hono<HonoEnv>();
+      const received = new WeakSet<Request>();
+      RECEIVED.set(app, received);
+      if (setup.bodyParser) app.use(validator('json', (value) => value));
+      const routes = fetchRoutes<HonoContext<HonoEnv>>(
+        {
+          ...options,
+          ...requestFacts<HonoContext<HonoEnv>>(setup, (c) => c.env.incoming.socket.remoteAddress),
+          ...(setup.bodyParser && { parsedBody: (_request: Request, c: HonoContext<HonoEnv>) => c.req.json() }),
+        },
+        setup,
+      );
+      for (const [path, handler] of routes) {
+        app.all(path, (c) => {
+          received.add(c.req.raw);
+          return handler(c.req.raw, c);
+        });
+      }
+      return { target: getRequestListener(app.fetch), app };
+    },
+    ...fetchApi,
+    bodyParsing: true,
+  };
+}
+
+/**
+ * A bare Fetch API handler called with real `Request` objects, as a Next.js route handler
+ * (`export const POST = issueTokens(…)`), `Bun.serve` or `Deno.serve` calls it: no framework,
+ * every method of a path goes to its handler. The client address comes from the socket the
+ * bridge passes as the context, as Bun's `server.requestIP(request)` or Deno's `info.remoteAddr`.
+ */
+function fetchVariant(): Variant {
+  return {
+    name: 'fetch',
+    framework: 'fetch',
+    build(options, setup = {}) {
+      const app = { name: 'fetch handlers' };
+      const received = new WeakSet<Request>();
+      RECEIVED.set(app, received);
+      const routes = fetchRoutes<Peer>({ ...options, ...requestFacts<Peer>(setup, (peer) => peer.address) }, setup);
+      const target = fetchListener(async (request, peer) => {
+        const handler = routes.get(new URL(request.url).pathname);
+        if (handler === undefined) return new Response('Not Found', { status: 404 });
+        received.add(request);
+        return handler(request, peer);
+      });
+      return { target, app };
+    },
+    ...fetchApi,
+    bodyParsing: false,
   };
 }
 
@@ -136,6 +255,8 @@ export const VARIANTS: readonly Variant[] = [
   expressVariant('express5', express5),
   koaVariant('koa2', Koa2),
   koaVariant('koa3', Koa3),
+  honoVariant(),
+  fetchVariant(),
 ];
 
 /** Builds a real app of one variant with roomkey mounted at `/tokens`. */
@@ -151,8 +272,8 @@ export interface Mode {
   readonly label: string;
 }
 
-/** Every variant, without and with the app's own JSON body parser mounted first. */
+/** Every variant, without and (where the framework has one) with its own JSON body parsing first. */
 export const MODES: readonly Mode[] = VARIANTS.flatMap((variant) => [
   { variant, bodyParser: false, label: `${variant.name}` },
-  { variant, bodyParser: true, label: `${variant.name} + body parser` },
+  ...(variant.bodyParsing ? [{ variant, bodyParser: true, label: `${variant.name} + body parser` }] : []),
 ]);

@@ -27,7 +27,9 @@ interface FixtureOutput {
   };
 }
 
-describe.each(['express4', 'express5', 'koa2', 'koa3'] satisfies VariantName[])('CommonJS app on %s', (framework) => {
+const FRAMEWORKS = ['express4', 'express5', 'koa2', 'koa3', 'hono4', 'fetch'] satisfies VariantName[];
+
+describe.each(FRAMEWORKS)('CommonJS app on %s', (framework) => {
   it('requires @roomkey/* with require() and serves a token jose verifies', async () => {
     const before = Math.floor(Date.now() / 1000);
     const { stdout, stderr } = await run(process.execPath, [fixture, framework], {

@@ -1,6 +1,7 @@
 /**
  * Property-based fuzzing of the HTTP contract (DESIGN.md) through every adapter mode: Express 4
- * and 5, Koa 2 and 3, each without and with the app's own JSON body parser. Each app has every
+ * and 5, Koa 2 and 3, Hono 4 on @hono/node-server, each without and with the app's own JSON body
+ * parsing, and a bare Fetch API handler given real `Request`s. Each app has every
  * platform configured (Red5 Pro, Red5 Cloud through a local PubNub stand-in, and Vonage Video or
  * legacy OpenTok, which one issuer cannot both hold) and mounts `/tokens` plus the Red5 WebRTC
  * SDK's chat and conference routes on one issuer.
@@ -69,7 +70,7 @@ import { apiKeyIdentify, bearer } from './support/identity.js';
 import { captureLogger, serialise } from './support/logger.js';
 import { JWT_LIKE, SECRET, tokenParts } from './support/tokens.js';
 
-/** Runs per property and mode: 8 modes × 8 properties stay within ~20 s on 2 cores. */
+/** Runs per property and mode: 11 modes × 8 properties stay within ~20 s on 2 cores. */
 const RUNS = {
   json: 60,
   mixed: 120,

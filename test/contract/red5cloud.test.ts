@@ -1,6 +1,7 @@
 /**
- * Red5 Cloud through every framework variant (Express 4 and 5, Koa 2 and 3, each without and
- * with the app's own JSON body parser): `POST /tokens` for `conference` and `chat` tokens, and
+ * Red5 Cloud through every framework variant (Express 4 and 5, Koa 2 and 3, Hono 4, a bare
+ * Fetch API handler; each without and, where the framework has one, with its own JSON body
+ * parsing): `POST /tokens` for `conference` and `chat` tokens, and
  * the Red5 WebRTC SDK's two routes on the same issuer. PubNub Access Manager is a real local
  * HTTP stand-in that checks each grant's v2 signature; conference tokens are verified with jose
  * and jsonwebtoken, never only by roomkey's own code.
@@ -12,6 +13,7 @@ import {
   issueRed5ChatToken as expressChatRoute,
   issueRed5ConferenceToken as expressConferenceRoute,
 } from '@roomkey/express';
+import { issueRed5ChatToken as fetchChatRoute, issueRed5ConferenceToken as fetchConferenceRoute } from '@roomkey/fetch';
 import { issueRed5ChatToken as koaChatRoute, issueRed5ConferenceToken as koaConferenceRoute } from '@roomkey/koa';
 import {
   type PubNubStandIn,
@@ -583,6 +585,16 @@ describe('the SDK routes need Red5 Cloud credentials, checked when the route is 
       ['Koa issueRed5ConferenceToken', (value) => koaConferenceRoute(value)],
     ],
   ];
+  /** The Fetch API adapter's routes take only options or its own issuer (which holds clientAddress). */
+  const fetchRoutes: readonly (readonly [string, (value: ContractOptions) => unknown])[] = [
+    ['Fetch issueRed5ChatToken', (value) => fetchChatRoute(value)],
+    ['Fetch issueRed5ConferenceToken', (value) => fetchConferenceRoute(value)],
+  ];
+  it.each(fetchRoutes)('%s: options without red5cloud throw a TypeError', (name, route) => {
+    const token = name.endsWith('ChatToken') ? 'chat' : 'conference';
+    const options: ContractOptions = { identify, red5pro: { secret: SECRET } };
+    expect(() => route(options)).toThrow(new RegExp(`"${token}" token: configure Red5 Cloud credentials`));
+  });
 
   it.each(adapters.flat())('%s: an issuer or options without red5cloud throw a TypeError', (name, route) => {
     const token = name.endsWith('ChatToken') ? 'chat' : 'conference';

@@ -9,8 +9,10 @@ export {
 export type { Clock } from './clock.js';
 export { isRoomkeyError, RoomkeyError, type RoomkeyErrorCode } from './errors.js';
 export { type ChatRights, defaultGrant, type Grant, type Identity } from './grant.js';
+export { ISSUER_OPTION_NAMES } from './issuer-options.js';
 export type { RateLimiter, RateLimitOptions, RateLimitWindow } from './limits.js';
 export { describeNonCanonicalId, isValidName, NAME_PATTERN } from './names.js';
+export { rejectUnknownOptions } from './options.js';
 export {
   type AuthorizeContext,
   createTokenIssuer,

@@ -79,7 +79,8 @@ export interface TokenIssuerOptions<Native> {
  */
 const PLATFORM_OPTIONS = [red5ProOption, vonageOption, openTokOption, red5CloudOption] as const;
 
-const ISSUER_OPTIONS = [
+/** Every option name `createTokenIssuer` knows, for adapters that add options of their own. */
+export const ISSUER_OPTION_NAMES: readonly string[] = [
   'identify',
   'authorize',
   ...PLATFORM_OPTIONS.map(({ option }) => option),
@@ -118,7 +119,7 @@ export function checkIssuerOptions<Native>(options: TokenIssuerOptions<Native>):
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('options must be an object with at least `identify` and one platform such as `red5pro`');
   }
-  rejectUnknownOptions(options, ISSUER_OPTIONS, 'createTokenIssuer');
+  rejectUnknownOptions(options, ISSUER_OPTION_NAMES, 'createTokenIssuer');
   const { identify, authorize, onIssued, onDenied } = options;
   if (typeof identify !== 'function') {
     throw new TypeError('identify must be a function (request) => { id } | null that says who is asking');

@@ -90,10 +90,16 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
       let failedAttempt = false;
       try {
         return await issue(exchange, config);
-      } catch (error) {
+      } catch (thrown) {
+        let error = thrown;
         if (error instanceof HttpProblem) {
           failedAttempt = error.status === 401 || error.status === 403;
-          return await deny(error, exchange, config);
+          try {
+            return await deny(error, exchange, config);
+          } catch (failure) {
+            // An adapter's `ip` or a logger that throws: still an answer, never a rejection.
+            error = failure;
+          }
         }
         config.logError(
           {

@@ -217,11 +217,14 @@ export function readJsonBody(
         : readStream(later, limit, declared, timeoutMs).then(parseJson),
     );
   }
-  if (typeof parsedBody === 'string' || Buffer.isBuffer(parsedBody)) return parseJson(parsedBody.toString());
+  if (typeof parsedBody === 'string' || Buffer.isBuffer(parsedBody)) {
+    if (Buffer.byteLength(parsedBody) > limit) throw tooLarge(limit);
+    return parseJson(parsedBody.toString());
+  }
   if (parsedBody === undefined) {
     throw new Error(
-      'the request body was consumed by another middleware that left no parsed body; ' +
-        'mount roomkey before it or use a JSON body parser',
+      'the request body was read before roomkey and nothing passed it on: mount roomkey before what reads it, ' +
+        'or give roomkey the parsed body (a JSON body parser, or the fetch adapter parsedBody option)',
     );
   }
   if (declared === undefined && serializedLength(parsedBody, limit) > limit) throw tooLarge(limit);

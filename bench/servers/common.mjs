@@ -1,10 +1,12 @@
 // What both bench servers share. Each serves three routes to the same request:
 //   POST /bare    a small JSON body, nothing else;
 //   POST /raw     the limit for a token route: reads the JSON body and signs one HS256 token with
-//                 raw createHmac, with no checks at all (what nobody should ship, as a yardstick);
+//                 raw createHmac, with no checks at all (what nobody should ship, as a yardstick),
+//                 with the claims roomkey writes (iat and a random jti included) and the same
+//                 response headers, so both routes answer the same bytes but for the ids;
 //   POST /tokens  roomkey's issueTokens() issuing one Red5 Pro token.
 // run.mjs passes the secret in the environment.
-import { createHmac, createSecretKey } from 'node:crypto';
+import { createHmac, createSecretKey, randomUUID } from 'node:crypto';
 import { BEARER, ISSUER, SECRET, TTL_MINUTES } from '../lib/fixtures.mjs';
 
 /** issueTokens() options: a trivial identify callback and a grant of any room, as publisher. */
@@ -29,7 +31,8 @@ export async function rawTokenResponse(req) {
     req.on('end', () => resolve(JSON.parse(text)));
     req.on('error', reject);
   });
-  const exp = Math.floor(Date.now() / 1000) + TTL_MINUTES * 60 - 30;
+  const iat = Math.floor(Date.now() / 1000);
+  const exp = iat + TTL_MINUTES * 60 - 30;
   const payload = {
     sub: 'testuser',
     iss: ISSUER,
@@ -38,6 +41,8 @@ export async function rawTokenResponse(req) {
     'red5-transport': request.transports.join(','),
     'red5-room': request.room,
     exp,
+    iat,
+    jti: randomUUID(),
   };
   const input = `${header}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
   const token = `${input}.${createHmac('sha256', key).update(input).digest('base64url')}`;

@@ -27,40 +27,43 @@ interface FixtureOutput {
   };
 }
 
-describe.each(['express4', 'express5', 'koa2', 'koa3'] satisfies VariantName[])('CommonJS app on %s', (framework) => {
-  it('requires @roomkey/* with require() and serves a token jose verifies', async () => {
-    const before = Math.floor(Date.now() / 1000);
-    const { stdout, stderr } = await run(process.execPath, [fixture, framework], {
-      cwd: root,
-      env: { ...process.env, ROOMKEY_CONTRACT_SECRET: SECRET, ROOMKEY_CONTRACT_API_KEY: API_KEY },
-      timeout: 15_000,
-    });
-    expect(stderr).not.toMatch(/Error/);
-    const output = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as FixtureOutput;
-    expect(output).toMatchObject({
-      commonjs: true,
-      coreExports: 'function',
-      status: 200,
-      cacheControl: 'no-store',
-      body: { identity: 'cjs-user', role: 'publisher-only' },
-    });
+describe.each(['express4', 'express5', 'koa2', 'koa3', 'fastify4', 'fastify5'] satisfies VariantName[])(
+  'CommonJS app on %s',
+  (framework) => {
+    it('requires @roomkey/* with require() and serves a token jose verifies', async () => {
+      const before = Math.floor(Date.now() / 1000);
+      const { stdout, stderr } = await run(process.execPath, [fixture, framework], {
+        cwd: root,
+        env: { ...process.env, ROOMKEY_CONTRACT_SECRET: SECRET, ROOMKEY_CONTRACT_API_KEY: API_KEY },
+        timeout: 15_000,
+      });
+      expect(stderr).not.toMatch(/Error/);
+      const output = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as FixtureOutput;
+      expect(output).toMatchObject({
+        commonjs: true,
+        coreExports: 'function',
+        status: 200,
+        cacheControl: 'no-store',
+        body: { identity: 'cjs-user', role: 'publisher-only' },
+      });
 
-    const { token, expiresAt } = output.body.tokens.red5pro;
-    const { payload, protectedHeader } = await jwtVerify(token, new TextEncoder().encode(SECRET), {
-      algorithms: ['HS256'],
+      const { token, expiresAt } = output.body.tokens.red5pro;
+      const { payload, protectedHeader } = await jwtVerify(token, new TextEncoder().encode(SECRET), {
+        algorithms: ['HS256'],
+      });
+      expect(protectedHeader.alg).toBe('HS256');
+      expect(payload).toMatchObject({
+        sub: 'cjs-user',
+        roles: 'red5-publisher',
+        'red5-room': 'cjs-room',
+        'red5-transport': 'WHIP',
+      });
+      const exp = payload.exp as number;
+      // maxTtlMinutes 10: 600 s less the 30 s skew margin, from the child's clock.
+      expect(exp - (payload.iat as number)).toBe(570);
+      expect(exp).toBeGreaterThanOrEqual(before + 570);
+      expect(expiresAt).toBe(new Date(exp * 1000).toISOString());
+      expect(stdout).not.toContain(SECRET);
     });
-    expect(protectedHeader.alg).toBe('HS256');
-    expect(payload).toMatchObject({
-      sub: 'cjs-user',
-      roles: 'red5-publisher',
-      'red5-room': 'cjs-room',
-      'red5-transport': 'WHIP',
-    });
-    const exp = payload.exp as number;
-    // maxTtlMinutes 10: 600 s less the 30 s skew margin, from the child's clock.
-    expect(exp - (payload.iat as number)).toBe(570);
-    expect(exp).toBeGreaterThanOrEqual(before + 570);
-    expect(expiresAt).toBe(new Date(exp * 1000).toISOString());
-    expect(stdout).not.toContain(SECRET);
-  });
-});
+  },
+);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Framework, type RunningExample, runFailingExample, startExample } from './run-example.js';
 
 const secret = generateSecret();
-const frameworks: Framework[] = ['express', 'koa'];
+const frameworks: Framework[] = ['express', 'koa', 'fastify'];
 const servers = new Map<Framework, RunningExample>();
 
 beforeAll(async () => {
@@ -76,10 +76,15 @@ const requests = {
   'an unknown route': { path: '/nope', user: 'demo-bob', body: '{}' },
 } satisfies Record<string, Call>;
 
-describe('the Express and Koa example servers', () => {
+describe('the Express, Koa and Fastify example servers', () => {
   it.each(Object.entries(requests))('answer identically: %s', async (_name, request) => {
-    const [express, koa] = await Promise.all([call('express', request), call('koa', request)]);
+    const [express, koa, fastify] = await Promise.all([
+      call('express', request),
+      call('koa', request),
+      call('fastify', request),
+    ]);
     expect(normalise(koa)).toEqual(normalise(express));
+    expect(normalise(fastify)).toEqual(normalise(express));
     expect(express.headers['cache-control']).toBe('no-store');
   });
 

@@ -187,7 +187,7 @@ const isProblem = (res: Answer) => res.headers['content-type'] === 'application/
  * protocol's members (the conference route's `success: false`). Fastify's JSON parser reads
  * every charset as UTF-8, and Fastify 4 refuses blanks around a Content-Type's `;` and `=`.
  */
-const FASTIFY_MEDIA_TYPE = 'This Content-Type is not accepted. Send the body as application/json (UTF-8).';
+const FASTIFY_MEDIA_TYPE = 'Send the body as application/json (UTF-8).';
 const FASTIFY_PARSER_DETAILS = [
   'The request body is not valid JSON.',
   'The request body is too large.',

@@ -1,6 +1,5 @@
 import {
   createTokenIssuer as createCoreIssuer,
-  type ProblemCode,
   problemForBodyError,
   problemResponse,
   type TokenIssuer,
@@ -9,14 +8,9 @@ import {
   type TokenResponse,
   tokenIssuerFor,
 } from '@roomkey/core';
-import type {
-  FastifyBaseLogger,
-  FastifyError,
-  FastifyPluginCallback,
-  FastifyReply,
-  FastifyRequest,
-  RouteHandlerMethod,
-} from 'fastify';
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
+
+type Log = FastifyRequest['log'];
 
 /**
  * The options of {@link issueTokens}: `identify` and `authorize` receive Fastify's own
@@ -57,30 +51,26 @@ export function createTokenIssuer<Req extends FastifyRequest = FastifyRequest>(
 }
 
 /**
- * The issuer for a Fastify logger: made from options that name no `logger`, it logs to the
- * app's own (pino has a level; the stand-in Fastify uses when the app has no logger has none).
- * Options are checked now, for every protocol; an issuer passed in is used as it is.
+ * The issuer of some routes, checked now for each of their protocols. An issuer passed in is
+ * used as it is. Made from options that name no `logger`, it logs to the Fastify app's own
+ * logger when the app has one (pino's has a `level`; Fastify's stand-in for none has not): one
+ * issuer per logger, made at its first request.
  */
 function issuers<Req extends FastifyRequest>(options: IssuerOrOptions<Req>, protocols: readonly TokenProtocol[]) {
-  const [first = 'roomkey', ...others] = protocols;
-  const checked = tokenIssuerFor(options, first);
-  for (const protocol of others) tokenIssuerFor(checked, protocol);
+  // The first protocol makes the issuer from options (or takes the one given); the others check it.
+  const checked = protocols.reduce((issuer, name) => tokenIssuerFor(issuer, name), options) as TokenIssuer<Req>;
   if (checked === options) return () => checked;
   const settings = options as IssueTokensOptions<Req>;
-  const withAppLogger = new WeakMap<FastifyBaseLogger, TokenIssuer<Req>>();
-  return (log: FastifyBaseLogger): TokenIssuer<Req> => {
+  const byLogger = new WeakMap<Log, TokenIssuer<Req>>();
+  return (log: Log): TokenIssuer<Req> => {
     if (settings.logger !== undefined || typeof log.level !== 'string') return checked;
-    let issuer = withAppLogger.get(log);
-    if (issuer === undefined) {
-      issuer = createCoreIssuer({ ...settings, logger: log });
-      withAppLogger.set(log, issuer);
-    }
-    return issuer;
+    if (!byLogger.has(log)) byLogger.set(log, createCoreIssuer({ ...settings, logger: log }));
+    return byLogger.get(log) as TokenIssuer<Req>;
   };
 }
 
 function handler<Req extends FastifyRequest>(
-  issuerFor: (log: FastifyBaseLogger) => TokenIssuer<Req>,
+  issuerFor: (log: Log) => TokenIssuer<Req>,
   protocol: TokenProtocol,
 ): FastifyTokenHandler<Req> {
   return async function roomkeyIssueTokens(request, reply) {
@@ -111,21 +101,17 @@ function send(reply: FastifyReply, { status, headers, body }: TokenResponse): Fa
   return reply.code(status).headers(headers).send(Buffer.from(body));
 }
 
-const route =
-  (protocol: TokenProtocol): FastifyTokenRoute =>
-  (options) =>
-    handler(issuers(options, [protocol]), protocol);
+function route(protocol: TokenProtocol): FastifyTokenRoute {
+  return (options) => handler(issuers(options, [protocol]), protocol);
+}
 
 // Fastify's own body errors carry a code, not the `type` of Express's and Koa's parsers.
-const FASTIFY_BODY_ERRORS = new Map<unknown, readonly [ProblemCode, string]>([
+const FASTIFY_BODY_ERRORS = new Map<unknown, Parameters<typeof problemResponse>>([
   ['FST_ERR_CTP_INVALID_JSON_BODY', ['invalid_request', 'The request body is not valid JSON.']],
   ['FST_ERR_CTP_EMPTY_JSON_BODY', ['invalid_request', 'The request body is not valid JSON.']],
   ['FST_ERR_CTP_INVALID_CONTENT_LENGTH', ['invalid_request', 'The request body does not match its Content-Length.']],
   ['FST_ERR_CTP_BODY_TOO_LARGE', ['payload_too_large', 'The request body is too large.']],
-  [
-    'FST_ERR_CTP_INVALID_MEDIA_TYPE',
-    ['unsupported_media_type', 'This Content-Type is not accepted. Send the body as application/json (UTF-8).'],
-  ],
+  ['FST_ERR_CTP_INVALID_MEDIA_TYPE', ['unsupported_media_type', 'Send the body as application/json (UTF-8).']],
 ]);
 
 /**
@@ -138,17 +124,17 @@ const FASTIFY_BODY_ERRORS = new Map<unknown, readonly [ProblemCode, string]>([
  * app.all('/tokens', { errorHandler: tokenErrorHandler() }, issueTokens({ identify, red5pro }));
  */
 export function tokenErrorHandler() {
-  return function roomkeyTokenErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
-    const known = FASTIFY_BODY_ERRORS.get((error as Partial<FastifyError> | null)?.code);
-    const problem = known === undefined ? problemForBodyError(error) : problemResponse(known[0], known[1]);
+  return function roomkeyTokenErrors(error: Error, _request: FastifyRequest, reply: FastifyReply) {
+    const known = FASTIFY_BODY_ERRORS.get((error as { code?: unknown } | null)?.code);
+    const problem = known === undefined ? problemForBodyError(error) : problemResponse(...known);
     if (problem === undefined) throw error;
     return send(reply, problem);
   };
 }
 
 /**
- * A Fastify plugin serving token routes (by default `/tokens`, the HTTP contract in the README)
- * in a scope of their own where roomkey reads the raw body itself: JSON only (415), at most
+ * A Fastify plugin serving token routes (by default `/tokens`, the HTTP contract:
+ * https://github.com/roomkey/roomkey#the-http-contract) in a scope of their own where roomkey reads the raw body itself: JSON only (415), at most
  * `maxBodyBytes` (413), within `bodyTimeoutMs` (408), whatever the app's content-type parsers
  * and `bodyLimit` are. Options are checked now; a configuration mistake throws here.
  *
@@ -162,10 +148,8 @@ export function tokenRoutes<Req extends FastifyRequest = FastifyRequest>(
 ): FastifyPluginCallback {
   const served = Object.entries(routes) as [TokenProtocol, string][];
   if (served.length === 0) throw new TypeError('tokenRoutes: name at least one route, such as { roomkey: "/tokens" }');
-  const issuerFor = issuers(
-    options,
-    served.map(([protocol]) => protocol),
-  );
+  const protocols = served.map(([protocol]) => protocol);
+  const issuerFor = issuers(options, protocols);
   return function roomkeyTokenRoutes(scope, _options, done) {
     // Encapsulated: the app's parsers and bodyLimit stay as they are for every other route.
     scope.removeAllContentTypeParsers();
@@ -179,8 +163,8 @@ export function tokenRoutes<Req extends FastifyRequest = FastifyRequest>(
 }
 
 /**
- * The roomkey token endpoint (`POST /tokens`, the HTTP contract in the README) as a Fastify 4/5
- * route handler. The body is the one Fastify's JSON parser read (its `bodyLimit` applies
+ * The roomkey token endpoint (`POST /tokens`, the HTTP contract:
+ * https://github.com/roomkey/roomkey#the-http-contract) as a Fastify 4/5 route handler. The body is the one Fastify's JSON parser read (its `bodyLimit` applies
  * first), measured again against `maxBodyBytes`. Options are checked now; a configuration
  * mistake throws here, at start-up. `identify` and `authorize` receive Fastify's `request`.
  *

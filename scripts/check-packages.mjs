@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 
-const packages = ['core', 'express', 'koa', 'fetch', 'client', 'cli'];
+const packages = ['core', 'express', 'koa', 'fastify', 'fetch', 'client', 'cli'];
 let failures = 0;
 
 for (const name of packages) {

@@ -7,7 +7,7 @@ import { launchChromium } from './support/chromium.js';
 import { screenshot } from './support/screenshots.js';
 
 const secret = generateSecret();
-const frameworks: Framework[] = ['express', 'koa'];
+const frameworks: Framework[] = ['express', 'koa', 'fastify'];
 const servers = new Map<Framework, RunningExample>();
 let browser: Browser;
 

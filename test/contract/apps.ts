@@ -1,4 +1,4 @@
-import { IncomingMessage } from 'node:http';
+import { IncomingMessage, type ServerResponse } from 'node:http';
 import { getRequestListener, type HttpBindings } from '@hono/node-server';
 import { bodyParser as koaBodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
@@ -8,6 +8,13 @@ import {
   issueRed5ConferenceToken as expressConferenceRoute,
   issueTokens as issueExpressTokens,
 } from '@roomkey/express';
+import {
+  issueRed5ChatToken as fastifyChatRoute,
+  issueRed5ConferenceToken as fastifyConferenceRoute,
+  tokenErrorHandler as fastifyTokenErrors,
+  issueTokens as issueFastifyTokens,
+  tokenRoutes,
+} from '@roomkey/fastify';
 import {
   createTokenIssuer as createFetchIssuer,
   type IssueTokensOptions as FetchOptions,
@@ -24,6 +31,9 @@ import {
 import type { Request as ExpressRequest } from 'express';
 import express4 from 'express4';
 import express5 from 'express5';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fastify4 from 'fastify4';
+import fastify5 from 'fastify5';
 import { Hono, type Context as HonoContext } from 'hono';
 import { validator } from 'hono/validator';
 import type { Context as KoaContext } from 'koa';
@@ -32,14 +42,14 @@ import Koa3 from 'koa3';
 import type request from 'supertest';
 import { fetchListener, type Peer } from './support/fetch-bridge.js';
 
-export type Framework = 'express' | 'koa' | 'hono' | 'fetch';
-export type VariantName = 'express4' | 'express5' | 'koa2' | 'koa3' | 'hono4' | 'fetch';
+export type Framework = 'express' | 'koa' | 'fastify' | 'hono' | 'fetch';
+export type VariantName = 'express4' | 'express5' | 'koa2' | 'koa3' | 'fastify4' | 'fastify5' | 'hono4' | 'fetch';
 
 /** The options every variant receives: the same object whatever the framework. */
 // biome-ignore lint/suspicious/noExplicitAny: the native request type differs per framework
 export type ContractOptions = TokenIssuerOptions<any>;
 
-/** What supertest accepts: an Express app or a Koa `app.callback()`. */
+/** What supertest accepts: an Express app, a Koa `app.callback()`, a Node request listener. */
 export type AppTarget = Parameters<typeof request>[0];
 
 export interface BuiltApp {
@@ -50,11 +60,15 @@ export interface BuiltApp {
 }
 
 export interface AppSetup {
-  /** Mount the framework's own JSON body parser before roomkey (`express.json()` / `@koa/bodyparser`). */
+  /**
+   * Mount the framework's own JSON body parser before roomkey (`express.json()` /
+   * `@koa/bodyparser`); for Fastify, keep its default JSON parser (else `tokenRoutes` has
+   * roomkey read the raw body).
+   */
   readonly bodyParser?: boolean;
   /**
-   * Trust the proxy's X-Forwarded-* headers (Express `trust proxy`, Koa `app.proxy`; for the
-   * Fetch API variants, `clientAddress` and `isHttps` read them).
+   * Trust the proxy's X-Forwarded-* headers (Express `trust proxy`, Koa `app.proxy`, Fastify
+   * `trustProxy`; for the Fetch API variants, `clientAddress` and `isHttps` read them).
    */
   readonly trustProxy?: boolean;
   /**
@@ -75,7 +89,7 @@ export interface Variant {
   issueTokens(options: ContractOptions): unknown;
   /** A real app with roomkey mounted at `/tokens` (all methods, as a user mounts it). */
   build(options: ContractOptions, setup?: AppSetup): BuiltApp;
-  /** True when `native` is this framework's own request object (Express `req`, Koa `ctx`) for `app`. */
+  /** True when `native` is this framework's own request object (Express `req`, Koa `ctx`, Fastify `request`) for `app`. */
   isNative(native: unknown, app: object): boolean;
   /** Reads a request header through the framework's own API. */
   header(native: unknown, name: string): string | undefined;
@@ -250,6 +264,65 @@ function fetchVariant(): Variant {
   };
 }
 
+/**
+ * A Fastify app as a Node request listener, as Express and Koa give one: Fastify's own router
+ * (`app.routing`, what its server runs on every request) once the app is ready.
+ */
+export function fastifyListener(app: FastifyInstance): (req: IncomingMessage, res: ServerResponse) => void {
+  const ready = Promise.resolve(app.ready());
+  // A failed start is answered to each request (599), not left as an unhandled rejection.
+  ready.catch(() => undefined);
+  return (req, res) => {
+    ready.then(
+      () => app.routing(req, res),
+      (error: Error) => res.writeHead(599).end(`not ready: ${error.message}`),
+    );
+  };
+}
+
+function fastifyVariant(name: 'fastify4' | 'fastify5', Fastify: typeof fastify5): Variant {
+  return {
+    name,
+    framework: 'fastify',
+    bodyParsing: true,
+    issueTokens: (options) => issueFastifyTokens(options),
+    build(options, setup = {}) {
+      const app = Fastify({ trustProxy: setup.trustProxy ?? false });
+      const sdk = { 'red5-chat': SDK_ROUTES.chat, 'red5-conference': SDK_ROUTES.conference } as const;
+      if (setup.bodyParser) {
+        // Fastify's own JSON parser reads the body; its failures answered as problems on these routes.
+        const issuer = setup.sdkRoutes ? createTokenIssuer(options) : options;
+        const route = { errorHandler: fastifyTokenErrors() };
+        app.all('/tokens', route, issueFastifyTokens(issuer));
+        if (setup.sdkRoutes) {
+          app.all(SDK_ROUTES.chat, route, fastifyChatRoute(issuer));
+          app.all(SDK_ROUTES.conference, route, fastifyConferenceRoute(issuer));
+        }
+      } else {
+        // The plugin: roomkey reads the raw body in its own scope, one issuer for every route.
+        const plugin = tokenRoutes(options, setup.sdkRoutes ? { roomkey: '/tokens', ...sdk } : undefined);
+        app.register(plugin);
+      }
+      return { target: fastifyListener(app), app };
+    },
+    isNative(native, app) {
+      const request = native as FastifyRequest;
+      return (
+        typeof native === 'object' &&
+        native !== null &&
+        request.raw instanceof IncomingMessage &&
+        // The route's scope: the app itself, or a plugin's scope made from it.
+        (request.server === app || Object.prototype.isPrototypeOf.call(app, request.server)) &&
+        typeof request.log === 'object'
+      );
+    },
+    header(native, header) {
+      const value = (native as FastifyRequest).headers[header.toLowerCase()];
+      return Array.isArray(value) ? value[0] : value;
+    },
+  };
+}
+
 export const VARIANTS: readonly Variant[] = [
   expressVariant('express4', express4),
   expressVariant('express5', express5),
@@ -257,6 +330,9 @@ export const VARIANTS: readonly Variant[] = [
   koaVariant('koa3', Koa3),
   honoVariant(),
   fetchVariant(),
+  // Typed as Fastify 5: the APIs used here (factory, all, register, ready, routing) are the same in 4.
+  fastifyVariant('fastify4', fastify4 as unknown as typeof fastify5),
+  fastifyVariant('fastify5', fastify5),
 ];
 
 /** Builds a real app of one variant with roomkey mounted at `/tokens`. */

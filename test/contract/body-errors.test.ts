@@ -1,20 +1,24 @@
 /**
  * An app that mounts its JSON body parser for every route (`app.use(express.json())`,
- * `app.use(bodyParser())`) has the parser answer malformed bodies before roomkey runs. Express
- * then answers with its HTML error page and a stack trace, Koa with plain text. With the
- * adapter's `tokenErrorHandler()` those failures are the contract's problems instead.
+ * `app.use(bodyParser())`, Fastify's default parser) has the parser answer malformed bodies
+ * before roomkey runs. Express then answers with its HTML error page and a stack trace, Koa
+ * with plain text, Fastify with its own JSON error. With the adapter's `tokenErrorHandler()`
+ * those failures are the contract's problems instead.
  */
 import { bodyParser as koaBodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import { tokenErrorHandler as expressErrors, issueTokens as issueExpressTokens } from '@roomkey/express';
+import { tokenErrorHandler as fastifyErrors, issueTokens as issueFastifyTokens } from '@roomkey/fastify';
 import { issueTokens as issueKoaTokens, tokenErrorHandler as koaErrors } from '@roomkey/koa';
 import express4 from 'express4';
 import express5 from 'express5';
+import fastify4 from 'fastify4';
+import fastify5 from 'fastify5';
 import Koa2 from 'koa2';
 import Koa3 from 'koa3';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { VARIANTS, type Variant } from './apps.js';
+import { fastifyListener, VARIANTS, type Variant } from './apps.js';
 import { type Agent, expectProblem, expectTokenResponse, postJson, postRaw } from './support/http.js';
 import { apiKeyIdentify } from './support/identity.js';
 import { SECRET } from './support/tokens.js';
@@ -62,11 +66,30 @@ function koaApp(Koa: typeof Koa2, name: string, withHandler: boolean): Agent {
   return request(app.callback());
 }
 
+function fastifyApp(Fastify: typeof fastify5, name: string, withHandler: boolean): Agent {
+  const app = Fastify();
+  // The app's own error handler: what every error the token routes leave alone reaches.
+  app.setErrorHandler((error: Error, _request, reply) => reply.code(599).send(`app handler: ${error.message}`));
+  const route = withHandler ? { errorHandler: fastifyErrors() } : {};
+  app.all(
+    '/tokens',
+    route,
+    issueFastifyTokens({ identify: apiKeyIdentify(variantNamed(name)), red5pro: { secret: SECRET } }),
+  );
+  app.post('/other', route, () => {
+    throw new Error('an error of the app');
+  });
+  return request(fastifyListener(app));
+}
+
 const APPS = [
   { name: 'express4', build: (handler: boolean) => expressApp(express4, 'express4', handler) },
   { name: 'express5', build: (handler: boolean) => expressApp(express5, 'express5', handler) },
   { name: 'koa2', build: (handler: boolean) => koaApp(Koa2, 'koa2', handler) },
   { name: 'koa3', build: (handler: boolean) => koaApp(Koa3, 'koa3', handler) },
+  // Typed as Fastify 5: the APIs used here are the same in 4.
+  { name: 'fastify4', build: (handler: boolean) => fastifyApp(fastify4 as never, 'fastify4', handler) },
+  { name: 'fastify5', build: (handler: boolean) => fastifyApp(fastify5, 'fastify5', handler) },
 ] as const;
 
 describe.each(APPS)('a body parser mounted for the whole $name app', ({ name, build }) => {
@@ -91,6 +114,17 @@ describe.each(APPS)('a body parser mounted for the whole $name app', ({ name, bu
     );
     expectProblem(res, 413, 'payload_too_large');
   });
+
+  if (name.startsWith('fastify')) {
+    it('with tokenErrorHandler: a media type Fastify has no parser for is 415 unsupported_media_type', async () => {
+      const res = await postRaw(build(true), `room=${ROOM}`, 'application/x-www-form-urlencoded');
+      expectProblem(res, 415, 'unsupported_media_type');
+    });
+
+    it('with tokenErrorHandler: an empty JSON body is 400 invalid_request', async () => {
+      expectProblem(await postRaw(build(true), '', 'application/json'), 400, 'invalid_request');
+    });
+  }
 
   if (name.startsWith('express')) {
     it('with tokenErrorHandler: a charset other than UTF-8 is 415 unsupported_media_type', async () => {

@@ -1,20 +1,29 @@
 /**
  * What a TypeScript user gets without writing a single annotation: `identify` and `authorize`
  * receive the framework's own request type, with the app's own augmentations (express-session's
- * `req.session`, Koa's `ctx.state`), and options read from `process.env` compile. These are
+ * `req.session`, Koa's `ctx.state`, Fastify's declaration merging), and options read from
+ * `process.env` compile. These are
  * checked by the type checker (`pnpm typecheck` compiles this file); the tests below run the
  * same apps for real so that the types describe what actually arrives.
  */
 import Router from '@koa/router';
 import { createTokenIssuer as createExpressIssuer, issueTokens as expressTokens } from '@roomkey/express';
+import {
+  createTokenIssuer as createFastifyIssuer,
+  tokenRoutes as fastifyTokenRoutes,
+  issueTokens as fastifyTokens,
+} from '@roomkey/fastify';
 import { createTokenIssuer as createKoaIssuer, issueTokens as koaTokens } from '@roomkey/koa';
 import type { Request } from 'express';
 import session from 'express-session';
 import express from 'express5';
+import type { FastifyRequest } from 'fastify';
+import fastify5 from 'fastify5';
 import type Koa from 'koa';
 import Koa3 from 'koa3';
 import request from 'supertest';
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import { fastifyListener } from './apps.js';
 import { SECRET } from './support/tokens.js';
 
 declare module 'express-session' {
@@ -27,6 +36,13 @@ declare module 'express-session' {
 declare module 'koa' {
   interface DefaultState {
     member?: { id: string };
+  }
+}
+
+// How a Fastify app types what its hooks add to the request: declaration merging.
+declare module 'fastify' {
+  interface FastifyRequest {
+    member?: { id: string; host: boolean };
   }
 }
 
@@ -103,6 +119,54 @@ describe('types users get without annotations', () => {
     const issuer = createKoaIssuer({
       identify: (ctx) => {
         expectTypeOf(ctx).toEqualTypeOf<Koa.Context>();
+        return null;
+      },
+      red5pro: { secret: SECRET },
+    });
+    expect(issuer.tokenNames).toEqual(['red5pro']);
+  });
+
+  it('Fastify: identify and authorize get FastifyRequest with what the app merged in', async () => {
+    const app = fastify5();
+    app.decorateRequest('member', undefined);
+    app.addHook('onRequest', async (request) => {
+      request.member = { id: 'fay', host: request.url === '/tokens' };
+    });
+    app.all(
+      '/tokens',
+      fastifyTokens({
+        identify: (request) => {
+          expectTypeOf(request).toEqualTypeOf<FastifyRequest>();
+          return request.member ? { id: request.member.id } : null;
+        },
+        authorize: ({ nativeRequest }) => ({
+          role: nativeRequest.member?.host ? 'publisher' : 'subscriber',
+          rooms: 'any',
+          transports: 'any',
+        }),
+        red5pro: { secret: process.env.ROOMKEY_TYPES_TEST_SECRET },
+      }),
+    );
+    app.register(
+      fastifyTokenRoutes({
+        identify: (request) => (request.member ? { id: request.member.id } : null),
+        red5pro: { secret: SECRET },
+      }),
+      { prefix: '/plugin' },
+    );
+    const agent = request(fastifyListener(app));
+    const res = await agent.post('/tokens').send({ room: 'lobby', role: 'publisher' });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({ identity: 'fay', role: 'publisher' });
+    const plugin = await agent.post('/plugin/tokens').send({ room: 'lobby' });
+    expect(plugin.status, plugin.text).toBe(200);
+    expect(plugin.body).toMatchObject({ identity: 'fay', role: 'subscriber' });
+  });
+
+  it('Fastify: createTokenIssuer from the adapter types request as FastifyRequest', () => {
+    const issuer = createFastifyIssuer({
+      identify: (request) => {
+        expectTypeOf(request).toEqualTypeOf<FastifyRequest>();
         return null;
       },
       red5pro: { secret: SECRET },

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Framework, type RunningExample, runFailingExample, startExample } from './run-example.js';
 
 const secret = generateSecret();
-const frameworks: Framework[] = ['express', 'koa', 'hono'];
+const frameworks: Framework[] = ['express', 'koa', 'fastify', 'hono'];
 const servers = new Map<Framework, RunningExample>();
 
 beforeAll(async () => {
@@ -76,7 +76,7 @@ const requests = {
   'an unknown route': { path: '/nope', user: 'demo-bob', body: '{}' },
 } satisfies Record<string, Call>;
 
-describe('the Express, Koa and Hono example servers', () => {
+describe('the Express, Koa, Fastify and Hono example servers', () => {
   it.each(Object.entries(requests))('answer identically: %s', async (_name, request) => {
     const [express, ...others] = await Promise.all(frameworks.map((framework) => call(framework, request)));
     if (express === undefined) throw new Error('no example answered');

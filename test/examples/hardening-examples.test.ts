@@ -2,7 +2,7 @@ import { generateSecret } from '@roomkey/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Framework, type RunningExample, runFailingExample, startExample } from './run-example.js';
 
-const frameworks: Framework[] = ['express', 'koa', 'hono'];
+const frameworks: Framework[] = ['express', 'koa', 'fastify', 'hono'];
 const secret = generateSecret();
 const running: RunningExample[] = [];
 afterAll(async () => {

@@ -1,5 +1,5 @@
 /**
- * The Express, Koa and Hono example servers with Red5 Cloud configured from the environment
+ * The Express, Koa, Fastify and Hono example servers with Red5 Cloud configured from the environment
  * (RED5_MASTER_KEY, RED5_MASTER_SECRET, and PUBNUB_ORIGIN pointing at a local PubNub Access
  * Manager stand-in): the Red5 WebRTC SDK's routes with the demo identity from the
  * `roomkey_demo` cookie or the Authorization header, the start-up banner, and the start-up
@@ -20,7 +20,7 @@ import {
 } from '../../packages/core/test/support/red5cloud.js';
 import { type Framework, type RunningExample, runFailingExample, startExample } from './run-example.js';
 
-const frameworks: Framework[] = ['express', 'koa', 'hono'];
+const frameworks: Framework[] = ['express', 'koa', 'fastify', 'hono'];
 const red5proSecret = generateSecret();
 const masterKey = makeMasterKey();
 const credentials = makeCredentials();

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
-export type Framework = 'express' | 'koa' | 'hono';
+export type Framework = 'express' | 'koa' | 'fastify' | 'hono';
 
 export interface RunningExample {
   readonly url: string;

@@ -7,7 +7,7 @@ import { decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Framework, type RunningExample, runFailingExample, startExample } from './run-example.js';
 
-const frameworks: Framework[] = ['express', 'koa', 'hono'];
+const frameworks: Framework[] = ['express', 'koa', 'fastify', 'hono'];
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const keyFile = join(mkdtempSync(join(tmpdir(), 'roomkey-vonage-')), 'private.key');
 writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
@@ -40,7 +40,7 @@ async function requestTokens(framework: Framework, user: string, body: unknown) 
 }
 
 describe('the example servers with VONAGE_APPLICATION_ID and VONAGE_PRIVATE_KEY', () => {
-  it('issue red5pro and vonage tokens for one request, the same on Express, Koa and Hono', async () => {
+  it('issue red5pro and vonage tokens for one request, the same on Express, Koa, Fastify and Hono', async () => {
     const claims = [];
     for (const framework of frameworks) {
       const { status, body } = await requestTokens(framework, 'demo-bob', { room: 'stage', session: sessionId });

@@ -137,16 +137,31 @@ const BODY_ERROR_TYPES: Readonly<Record<string, readonly [ProblemCode, string]>>
   'request.size.invalid': ['invalid_request', 'The request body does not match its Content-Length.'],
 };
 
+// Fastify's content-type parsing: a `code`, not the `type` of Express's and Koa's parsers.
+const FASTIFY_BODY_ERRORS: Readonly<Record<string, readonly [ProblemCode, string]>> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: ['invalid_request', 'The request body is not valid JSON.'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: ['invalid_request', 'The request body is not valid JSON.'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['invalid_request', 'The request body does not match its Content-Length.'],
+  FST_ERR_CTP_BODY_TOO_LARGE: ['payload_too_large', 'The request body is too large.'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ['unsupported_media_type', 'Send the body as application/json (UTF-8).'],
+};
+
 /**
  * The problem response for an error a framework's body parser threw before roomkey ran
- * (`express.json()` mounted for the whole app, `@koa/bodyparser`): malformed JSON is the
- * contract's `400 invalid_request`, not the framework's HTML page. `undefined` for any other
+ * (`express.json()` mounted for the whole app, `@koa/bodyparser`, Fastify's content-type
+ * parsing): malformed JSON is the contract's `400 invalid_request`, not the framework's page. `undefined` for any other
  * error, which the app's own error handling keeps. The body the parser read is never repeated.
  */
 export function problemForBodyError(error: unknown): TokenResponse | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const { type, status, statusCode } = error as BodyParserError;
-  const known = typeof type === 'string' ? BODY_ERROR_TYPES[type] : undefined;
+  const { code: name } = error as { code?: unknown };
+  const known =
+    typeof type === 'string'
+      ? BODY_ERROR_TYPES[type]
+      : typeof name === 'string'
+        ? FASTIFY_BODY_ERRORS[name]
+        : undefined;
   if (known !== undefined) return problemResponse(known[0], known[1]);
   const code = status ?? statusCode;
   // co-body throws a SyntaxError with status 400 (no type) for JSON it cannot parse.

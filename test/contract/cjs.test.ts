@@ -27,7 +27,16 @@ interface FixtureOutput {
   };
 }
 
-const FRAMEWORKS = ['express4', 'express5', 'koa2', 'koa3', 'fastify4', 'fastify5', 'hono4', 'fetch'] satisfies VariantName[];
+const FRAMEWORKS = [
+  'express4',
+  'express5',
+  'koa2',
+  'koa3',
+  'fastify4',
+  'fastify5',
+  'hono4',
+  'fetch',
+] satisfies VariantName[];
 
 describe.each(FRAMEWORKS)('CommonJS app on %s', (framework) => {
   it('requires @roomkey/* with require() and serves a token jose verifies', async () => {

@@ -22,7 +22,11 @@ const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toStrin
 
 /** The /raw route's work, given the Node request: the response body, as roomkey's would look. */
 export async function rawTokenResponse(req) {
-  const request = await new Promise((resolve, reject) => {
+  return rawTokenBody(await readJson(req));
+}
+
+function readJson(req) {
+  return new Promise((resolve, reject) => {
     let text = '';
     req.setEncoding('utf8');
     req.on('data', (chunk) => {
@@ -31,6 +35,10 @@ export async function rawTokenResponse(req) {
     req.on('end', () => resolve(JSON.parse(text)));
     req.on('error', reject);
   });
+}
+
+/** The /raw route's work once a framework has parsed the body: the response body. */
+export function rawTokenBody(request) {
   const iat = Math.floor(Date.now() / 1000);
   const exp = iat + TTL_MINUTES * 60 - 30;
   const payload = {

@@ -104,9 +104,16 @@ function handler<Req extends FastifyRequest>(
   };
 }
 
-/** Bytes, so that Fastify sends the content type as it is (a string would gain `; charset=utf-8`). */
+/**
+ * Text when the content type names its charset (Node then writes headers and body in one
+ * call), bytes otherwise: Fastify would add `; charset=utf-8` to `application/problem+json`.
+ */
 function send(reply: FastifyReply, { status, headers, body }: TokenResponse): FastifyReply {
-  return reply.code(status).headers(headers).send(Buffer.from(body));
+  const named = headers['content-type']?.includes('charset=') === true;
+  return reply
+    .code(status)
+    .headers(headers)
+    .send(named ? body : Buffer.from(body));
 }
 
 function route(protocol: TokenProtocol): FastifyTokenRoute {

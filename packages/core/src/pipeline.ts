@@ -148,7 +148,7 @@ async function issue<Native>(exchange: Exchange<Native>, config: IssuerConfig<Na
   for (const platform of platforms) checkTarget(platform, tokenRequest[platform.addressedBy] as string);
 
   // 2. Identify.
-  const returned = callApp(() => config.identify(request.native), 'identify', true);
+  const returned = callApp(config.identify, request.native, 'identify', true);
   const identity = checkIdentity(isThenable(returned) ? await returned : returned);
   if (identity === null) {
     throw new HttpProblem('unauthenticated', 'Sign in to request tokens.', {
@@ -164,7 +164,7 @@ async function issue<Native>(exchange: Exchange<Native>, config: IssuerConfig<Na
   const { authorize } = config;
   const context = { identity, request: tokenRequest, nativeRequest: request.native, protocol: exchange.protocolName };
   const granted: Grant | false | Promise<Grant | false> =
-    authorize === undefined ? defaultGrant(tokenRequest) : callApp(() => authorize(context), 'authorize', true);
+    authorize === undefined ? defaultGrant(tokenRequest) : callApp(authorize, context, 'authorize', true);
   const answer = isThenable(granted) ? await granted : granted;
   if (answer === false) throw new HttpProblem('forbidden', 'You may not have tokens for this request.');
   let grant = checkGrant(answer);
@@ -234,7 +234,7 @@ async function audit<Native>(
     expiresAt,
   };
   config.logger?.info({ event: 'roomkey.issued', audit: event }, 'roomkey: tokens issued');
-  if (config.onIssued !== undefined) await callApp(() => config.onIssued?.(event), 'onIssued');
+  if (config.onIssued !== undefined) await callApp(config.onIssued, event, 'onIssued');
 }
 
 const ISSUERS = new WeakSet<object>();
@@ -347,17 +347,24 @@ class AppCallbackError extends Error {
  * challenge, a 502 when the identity provider is down) and is sent as is; anything else thrown
  * is the app's failure: 500, logged.
  */
-function callApp<T>(call: () => T | Promise<T>, name: string, answers = false): T | Promise<T> {
-  const fail = (error: unknown): never => {
-    if (answers && error instanceof HttpProblem) throw error;
-    throw new AppCallbackError(name, error);
-  };
+function callApp<A, T>(
+  callback: (argument: A) => T | Promise<T>,
+  argument: A,
+  name: string,
+  answers = false,
+): T | Promise<T> {
+  let result: T | Promise<T>;
   try {
-    const result = call();
-    return isThenable(result) ? Promise.resolve(result).catch(fail) : result;
+    result = callback(argument);
   } catch (error) {
-    return fail(error);
+    return appFailure(error, name, answers);
   }
+  return isThenable(result) ? Promise.resolve(result).catch((error) => appFailure(error, name, answers)) : result;
+}
+
+function appFailure(error: unknown, name: string, answers: boolean): never {
+  if (answers && error instanceof HttpProblem) throw error;
+  throw new AppCallbackError(name, error);
 }
 
 /** The platforms a request is for: the protocol's one token, or whatever the request addresses. */

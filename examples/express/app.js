@@ -17,7 +17,8 @@ import express from 'express';
 export function createApp({ issuer: issuerOptions, trustProxy = false, logger, red5pro }) {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', trustProxy);
+  // One proxy in front: the client's address is the one that proxy added, the last listed.
+  app.set('trust proxy', trustProxy ? 1 : false);
   app.use(cookieParser());
 
   // The demo page at / (its files, and the client's browser build at /roomkey-client.js).

@@ -16,7 +16,10 @@ import Fastify from 'fastify';
  */
 export function createApp({ issuer: issuerOptions, trustProxy = false, logger, red5pro }) {
   // roomkey's audit events go to the app's logger: tokenRoutes uses it when its options name none.
-  const app = Fastify({ trustProxy, loggerInstance: logger });
+  // One proxy in front, the immediate peer: the client's address is the one that proxy added
+  // (the last listed), and its X-Forwarded-Proto says HTTPS. (Fastify 5 trusts no header for a
+  // bare hop count, so the hop is named by a function.)
+  const app = Fastify({ trustProxy: trustProxy ? (_address, hop) => hop === 0 : false, loggerInstance: logger });
   app.register(cookie);
 
   // One issuer for every route, in a scope where roomkey reads the raw body itself.

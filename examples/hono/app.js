@@ -32,9 +32,10 @@ export function createApp({ issuer: issuerOptions, trustProxy = false, logger, r
     identify: (_request, c) => identifyDemoUser(c.req.header('authorization'), getCookie(c, DEMO_COOKIE)),
     authorize: authorizeDemoUser,
     clientAddress: (request, c) =>
-      (trustProxy ? firstValue(request, 'x-forwarded-for') : undefined) ?? getConnInfo(c).remote.address,
-    // Without a proxy, the scheme of the request's URL (plain HTTP here, HTTPS under TLS).
-    ...(trustProxy && { isHttps: (request) => firstValue(request, 'x-forwarded-proto') === 'https' }),
+      (trustProxy ? lastValue(request, 'x-forwarded-for') : undefined) ?? getConnInfo(c).remote.address,
+    // Behind the trusted proxy, what it says; else whether this server's own socket is TLS.
+    isHttps: (request, c) =>
+      trustProxy ? firstValue(request, 'x-forwarded-proto') === 'https' : c.env.incoming.socket.encrypted === true,
     ...issuerOptions,
     logger,
   });
@@ -54,9 +55,14 @@ export function createApp({ issuer: issuerOptions, trustProxy = false, logger, r
   return app;
 }
 
-/** As Express's `trust proxy` and Koa's `app.proxy` read a proxy's header: its first value. */
+/** A proxy's protocol header as Express and Koa read it: its first value. */
 function firstValue(request, name) {
   return request.headers.get(name)?.split(',')[0]?.trim() || undefined;
+}
+
+/** The address the one trusted proxy added to X-Forwarded-For: its last value (the others came from the client). */
+function lastValue(request, name) {
+  return request.headers.get(name)?.split(',').at(-1)?.trim() || undefined;
 }
 
 function send({ status, headers, body }) {

@@ -18,6 +18,8 @@ export function createApp({ issuer: issuerOptions, trustProxy = false, logger, r
   const app = new Koa();
   app.silent = true; // errors are logged below, as JSON, never as a stack on stderr
   app.proxy = trustProxy;
+  // One proxy in front: the client's address is the one that proxy added, the last listed.
+  app.maxIpsCount = 1;
   app.on('error', (error) => logger?.error({ err: error }, 'unexpected error'));
 
   app.use(async (ctx, next) => {

@@ -170,8 +170,17 @@ const RECEIVED = new WeakMap<object, WeakSet<Request>>();
 type HonoEnv = { Bindings: HttpBindings };
 
 /** The client's address and HTTPS flag as the app is told to find them (the Fetch API has no socket). */
-function requestFacts<Ctx>(setup: AppSetup, socketAddress: (context: Ctx) => string | undefined) {
-  if (!setup.trustProxy) return { clientAddress: (_request: Request, context: Ctx) => socketAddress(context) };
+function requestFacts<Ctx>(
+  setup: AppSetup,
+  socketAddress: (context: Ctx) => string | undefined,
+  socketIsTls: (context: Ctx) => boolean,
+) {
+  if (!setup.trustProxy) {
+    return {
+      clientAddress: (_request: Request, context: Ctx) => socketAddress(context),
+      isHttps: (_request: Request, context: Ctx) => socketIsTls(context),
+    };
+  }
   // As Express's `trust proxy` (true) and Koa's `app.proxy` read them: the first value listed.
   const first = (request: Request, name: string) => request.headers.get(name)?.split(',')[0]?.trim();
   return {
@@ -218,7 +227,11 @@ function honoVariant(): Variant {
       const routes = fetchRoutes<HonoContext<HonoEnv>>(
         {
           ...options,
-          ...requestFacts<HonoContext<HonoEnv>>(setup, (c) => c.env.incoming.socket.remoteAddress),
+          ...requestFacts<HonoContext<HonoEnv>>(
+            setup,
+            (c) => c.env.incoming.socket.remoteAddress,
+            (c) => (c.env.incoming.socket as { encrypted?: boolean }).encrypted === true,
+          ),
           ...(setup.bodyParser && { parsedBody: (_request: Request, c: HonoContext<HonoEnv>) => c.req.json() }),
         },
         setup,
@@ -250,7 +263,17 @@ function fetchVariant(): Variant {
       const app = { name: 'fetch handlers' };
       const received = new WeakSet<Request>();
       RECEIVED.set(app, received);
-      const routes = fetchRoutes<Peer>({ ...options, ...requestFacts<Peer>(setup, (peer) => peer.address) }, setup);
+      const routes = fetchRoutes<Peer>(
+        {
+          ...options,
+          ...requestFacts<Peer>(
+            setup,
+            (peer) => peer.address,
+            (peer) => peer.encrypted,
+          ),
+        },
+        setup,
+      );
       const target = fetchListener(async (request, peer) => {
         const handler = routes.get(new URL(request.url).pathname);
         if (handler === undefined) return new Response('Not Found', { status: 404 });

@@ -199,19 +199,23 @@ describe('the context argument (Bun server, Deno info, Hono c)', () => {
   });
 });
 
-describe('HTTPS: the scheme of request.url unless isHttps says otherwise', () => {
-  it('requireHttps accepts an https: URL and refuses an http: one', async () => {
-    const handler = issueTokens(options({ requireHttps: true }));
-    expect((await handler(post(JSON.stringify({ room: ROOM }), { url: 'https://video.example/tokens' }))).status).toBe(
-      200,
-    );
-    const refused = await handler(post(JSON.stringify({ room: ROOM }), { url: 'http://video.example/tokens' }));
+describe('HTTPS: what isHttps says the runtime knows, never the scheme of request.url', () => {
+  it('requireHttps without isHttps is refused at start-up: a client chooses the URL it sends', () => {
+    expect(() => issueTokens(options({ requireHttps: true }))).toThrow(TypeError);
+    expect(() => issueTokens(options({ requireHttps: true }))).toThrow(/requireHttps needs isHttps.*encrypted/);
+  });
+
+  it('an https: URL proves nothing: only isHttps decides (a plain-HTTP request sent as https://… is refused)', async () => {
+    const plain = issueTokens({ ...options({ requireHttps: true }), isHttps: () => false });
+    const refused = await plain(post(JSON.stringify({ room: ROOM }), { url: 'https://video.example/tokens' }));
     expect((await problemOf(refused, 403, 'forbidden')).detail).toMatch(/HTTPS/);
+    const tls = issueTokens({ ...options({ requireHttps: true }), isHttps: () => true });
+    expect((await tls(post(JSON.stringify({ room: ROOM }), { url: 'http://video.example/tokens' }))).status).toBe(200);
   });
 
   it('believes a proxy header only when isHttps reads it', async () => {
     const proxied = { url: 'http://10.0.0.5/tokens', headers: { 'x-forwarded-proto': 'https' } };
-    const untrusted = issueTokens(options({ requireHttps: true }));
+    const untrusted = issueTokens({ ...options({ requireHttps: true }), isHttps: () => false });
     await problemOf(await untrusted(post(JSON.stringify({ room: ROOM }), proxied)), 403, 'forbidden');
     const trusted = issueTokens({
       ...options({ requireHttps: true }),
@@ -285,6 +289,18 @@ describe('a body the framework already read', () => {
     const response = await handler(post(JSON.stringify({ room: ROOM })));
     expect(((await response.json()) as { tokens: { red5pro: { token: string } } }).tokens.red5pro).toBeDefined();
     expect(calls).toBe(0);
+  });
+
+  it('malformed JSON that the framework read first is 400 invalid_request, not a 500 (parsedBody rejected)', async () => {
+    // A framework that read the body first and parses what it kept, as Hono's c.req.json() does.
+    const kept = new WeakMap<Request, string>();
+    const handler = issueTokens({ ...options(), parsedBody: (request) => JSON.parse(kept.get(request) ?? '') });
+    for (const text of ['{"room":', '']) {
+      const request = post(text);
+      kept.set(request, await request.text());
+      const problem = await problemOf(await handler(request), 400, 'invalid_request');
+      expect(problem.detail).toBe('The request body is not valid JSON.');
+    }
   });
 
   it('without parsedBody, a used body is a logged 500 that never issues a token', async () => {

@@ -285,6 +285,51 @@ describe.each(MODES)('rate limits (in memory) through $label', (mode) => {
     }
   });
 
+  it('a burst of valid requests beyond the budget is refused while it waits, and leaves no lockout behind', async () => {
+    const slowIdentify = baseOptions(mode.variant, clock).identify;
+    const agent = agentFor(
+      mode,
+      {
+        rateLimit: { failures: { points: 5, duration: 60 } },
+        identify: async (native: unknown) => {
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          return slowIdentify(native);
+        },
+      },
+      true,
+    );
+    const backend = '203.0.113.60';
+    const burst = await Promise.all(Array.from({ length: 20 }, () => from(postJson(agent, { room: ROOM }), backend)));
+    const statuses = burst.map((res) => res.status);
+    // points also caps how many requests one address may have waiting for identify at once.
+    expect(statuses.filter((status) => status === 200)).toHaveLength(5);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(15);
+    // Every point came back: the refused 429s cost nothing, the tokens gave theirs back.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let index = 0; index < 6; index++) {
+      expectTokenResponse(await from(postJson(agent, { room: ROOM }), backend));
+    }
+  });
+
+  it('an identify that throws on a forged credential spends the budget like a 401 (was refunded)', async () => {
+    const agent = agentFor(
+      mode,
+      {
+        rateLimit: { failures: { points: 3, duration: 60 } },
+        identify: () => {
+          throw new Error('invalid signature');
+        },
+        logger: captureLogger().logger,
+      },
+      true,
+    );
+    const attacker = '203.0.113.70';
+    const guesses: number[] = [];
+    for (let index = 0; index < 6; index++)
+      guesses.push((await from(postJson(agent, { room: ROOM }), attacker)).status);
+    expect(guesses).toEqual([500, 500, 500, 429, 429, 429]);
+  });
+
   it('counts an IPv6 client by its /64: a fresh address in the same /64 is the same client', async () => {
     const agent = agentFor(mode, { rateLimit: { failures: { points: 2, duration: 60 } } }, true);
     expectProblem(await from(postJson(agent, { room: ROOM }, null), '2001:db8:7:1::1'), 401, 'unauthenticated');

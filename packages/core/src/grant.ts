@@ -137,7 +137,19 @@ const GrantSchema = v.strictObject(
 
 /** A grant is the app's output: a malformed one is the app's bug (500), never the client's. */
 export function checkGrant(grant: unknown): Grant {
-  return quickGrant(grant) ?? checkGrantBySchema(grant);
+  return everyField(quickGrant(grant) ?? checkGrantBySchema(grant), GRANT_FIELDS);
+}
+
+/**
+ * Every field of a checked object written out, an absent one as `undefined`: a field is then
+ * never read from `Object.prototype`, so a polluted prototype (`Object.prototype.rooms = 'any'`,
+ * by some other code in the app) cannot open what the grant or request left out.
+ */
+export function everyField<T extends object>(value: T, fields: readonly string[]): T {
+  const complete: Record<string, unknown> = {};
+  for (const field of fields)
+    complete[field] = Object.hasOwn(value, field) ? (value as Record<string, unknown>)[field] : undefined;
+  return complete as T;
 }
 
 /** {@link checkGrant} by the schema alone: the reference {@link quickGrant} must agree with. */
@@ -176,6 +188,8 @@ export function checkRequestAgainstGrant(request: TokenRequest, grant: Grant): R
   }
   return role;
 }
+
+const GRANT_FIELDS: readonly string[] = Object.keys(GrantSchema.entries);
 
 const isNameList = (value: unknown, pattern: RegExp) =>
   value === 'any' || (Array.isArray(value) && value.every((entry) => typeof entry === 'string' && pattern.test(entry)));

@@ -32,9 +32,12 @@ export interface RateLimitOptions {
   /**
    * Failed attempts (401, 403) per client address, as the framework resolves it (Express
    * `trust proxy`, Koa `app.proxy`); IPv6 clients are counted per /64, the block one host
-   * usually holds. Each request reserves a point before `identify` runs and gets it back
-   * unless it ends in 401 or 403, so concurrent guesses cannot outrun the budget. Once spent,
-   * every request from that address gets 429 until the window ends.
+   * usually holds. Each request reserves a point before `identify` runs and keeps it if
+   * identify finds no one (401), throws, or the grant refuses (403); it gets it back once the
+   * caller is identified, or when the request is refused before identify (a 4xx for the body).
+   * So concurrent guesses cannot outrun the budget, and `points` also caps how many requests
+   * one address may have waiting for `identify` at once. Once spent, every request from that
+   * address gets 429 until the window ends.
    */
   readonly failures?: RateLimiter | RateLimitWindow | undefined;
   /**
@@ -87,7 +90,14 @@ export function checkRateLimit(options: unknown): Limits | undefined {
     async reserveAttempt(ip) {
       if (failureLimiter === undefined) return undefined;
       const key = addressKey(ip);
-      await call(failureLimiter.consume(key), 'Too many failed attempts from this address; try again later.');
+      try {
+        await call(failureLimiter.consume(key), 'Too many failed attempts from this address; try again later.');
+      } catch (error) {
+        // A refused reservation costs nothing: give its point back, so that a burst of requests
+        // refused with 429 does not keep the address over its budget after the burst.
+        if (error instanceof HttpProblem && error.status === 429) failureLimiter.reward(key).catch(() => undefined);
+        throw error;
+      }
       return { release: () => call(failureLimiter.reward(key), '').then(() => undefined) };
     },
     async spendTokens(userId, tokens) {

@@ -56,8 +56,14 @@ interface Exchange<Native> {
   readonly protocolName: TokenProtocol;
   requestId: string | undefined;
   userId: string | undefined;
-  /** The failed-attempt point this request holds; kept only if it ends in 401 or 403. */
+  /** The failed-attempt point this request holds, while it holds one. */
   reservation: Reservation | undefined;
+  /**
+   * Whether the point goes back: once the caller is identified, or when the request is refused
+   * before `identify` runs (a malformed body is no guess). Kept otherwise: a 401, a 403, an
+   * `identify` that throws (as a JWT check does on a forged token).
+   */
+  refund: boolean;
 }
 
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
@@ -86,14 +92,17 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
         requestId: undefined,
         userId: undefined,
         reservation: undefined,
+        refund: false,
       };
-      let failedAttempt = false;
       try {
         return await issue(exchange, config);
       } catch (thrown) {
         let error = thrown;
         if (error instanceof HttpProblem) {
-          failedAttempt = error.status === 401 || error.status === 403;
+          // 401 and 403 are failed attempts; a platform, identity provider or store that failed
+          // (5xx) is not the client's doing.
+          if (error.status === 401 || error.status === 403) exchange.refund = false;
+          else if (error.status >= 500) exchange.refund = true;
           try {
             return await deny(error, exchange, config);
           } catch (failure) {
@@ -111,7 +120,8 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
         );
         return failed(exchange.protocol);
       } finally {
-        if (exchange.reservation !== undefined && !failedAttempt) await release(exchange, config.logError);
+        // Given back without holding the answer; a store that fails here costs a point, no more.
+        if (exchange.reservation !== undefined && exchange.refund) void release(exchange, config.logError);
       }
     },
   };
@@ -139,6 +149,7 @@ async function issue<Native>(exchange: Exchange<Native>, config: IssuerConfig<Na
   }
   if (config.requireHttps && request.secure !== true) throw new HttpProblem('forbidden', 'Request tokens over HTTPS.');
   if (config.limits !== undefined) exchange.reservation = await config.limits.reserveAttempt(request.ip);
+  exchange.refund = true;
 
   // 1. Parse: the body and its targets, before anyone is identified.
   const body = readJsonBody(request, config.maxBodyBytes, config.bodyTimeoutMs);
@@ -147,7 +158,8 @@ async function issue<Native>(exchange: Exchange<Native>, config: IssuerConfig<Na
   const platforms = platformsFor(protocol, tokenRequest, config.platforms);
   for (const platform of platforms) checkTarget(platform, tokenRequest[platform.addressedBy] as string);
 
-  // 2. Identify.
+  // 2. Identify. Until it has answered with someone, the request is an attempt.
+  exchange.refund = false;
   const returned = callApp(config.identify, request.native, 'identify', true);
   const identity = checkIdentity(isThenable(returned) ? await returned : returned);
   if (identity === null) {
@@ -156,6 +168,7 @@ async function issue<Native>(exchange: Exchange<Native>, config: IssuerConfig<Na
     });
   }
   exchange.userId = identity.id;
+  exchange.refund = true;
   if (parsed.userId !== undefined && parsed.userId !== identity.id) {
     throw new HttpProblem('forbidden', 'The userId is not the signed-in user.');
   }

@@ -1,4 +1,4 @@
-/** The stable `code` of every problem response, with its HTTP status (DESIGN.md, HTTP contract). */
+/** The stable `code` of every problem response, with its HTTP status (the HTTP contract in the README). */
 export const PROBLEM_STATUS = {
   invalid_request: 400,
   unauthenticated: 401,

@@ -8,7 +8,7 @@ import { describeIssues, MAX_TTL_MINUTES, parseTokenRequest, type TokenRequest }
 import type { Role } from './roles.js';
 
 /**
- * How a route speaks. `roomkey` is the HTTP contract of DESIGN.md (`POST /tokens`). The other
+ * How a route speaks. `roomkey` is the HTTP contract in the README (`POST /tokens`). The other
  * two are what the Red5 WebRTC SDK's PubNub client sends, so that SDK can point at an app
  * using roomkey with no glue code:
  * - `red5-chat`, its "backend URL": `{userId, channelId, read, write, ttlMinutes}` → `{token}`,

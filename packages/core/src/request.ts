@@ -7,7 +7,7 @@ import { VONAGE_SESSION_PATTERN } from './platforms/vonage.js';
 import { HttpProblem } from './problem.js';
 import { isRole, ROLES, type Role } from './roles.js';
 
-/** The largest request body roomkey reads (DESIGN.md: at most 16 KiB). */
+/** The largest request body roomkey reads (the HTTP contract: at most 16 KiB). */
 export const MAX_BODY_BYTES = 16 * 1024;
 
 /** How long reading a request body may take before 408, in milliseconds. */
@@ -63,7 +63,7 @@ const TokenRequestSchema = v.strictObject(
   'unknown field',
 );
 
-/** A token request after validation (DESIGN.md, HTTP contract). */
+/** A token request after validation (the HTTP contract in the README). */
 export interface TokenRequest {
   readonly room?: string;
   readonly role?: Role;
@@ -79,7 +79,16 @@ export function parseTokenRequest(body: unknown): TokenRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new HttpProblem('invalid_request', 'The request body must be a JSON object.');
   }
-  return quickTokenRequest(body as Record<string, unknown>) ?? parseTokenRequestBySchema(body);
+  const request = quickTokenRequest(body as Record<string, unknown>) ?? parseTokenRequestBySchema(body);
+  // Every field written out (absent ones as undefined), so none is ever read from a polluted prototype.
+  return {
+    room: request.room,
+    role: request.role,
+    transports: request.transports,
+    channel: request.channel,
+    session: request.session,
+    ttlMinutes: request.ttlMinutes,
+  } as TokenRequest;
 }
 
 /** {@link parseTokenRequest} by the schema alone: the reference {@link quickTokenRequest} must agree with. */
@@ -182,7 +191,11 @@ export interface BodySource {
    * request without one). Read when no middleware has consumed it.
    */
   readonly stream: Readable | ReadableStream<Uint8Array> | null;
-  /** What a body parser that ran before roomkey left (`req.body`, `ctx.request.body`). */
+  /**
+   * What a body parser that ran before roomkey left (`req.body`, `ctx.request.body`), or a
+   * function that returns it (or a promise of it), called only when the body was read: a
+   * SyntaxError it throws is the client's malformed JSON (400).
+   */
   readonly parsedBody?: unknown;
   /**
    * Whether something already read the body (a Web request's `bodyUsed`); a Node stream is
@@ -217,6 +230,31 @@ export function readJsonBody(
         : readStream(later, limit, declared, timeoutMs).then(parseJson),
     );
   }
+  if (typeof parsedBody === 'function') {
+    // Asked for only now, inside the pipeline: what the framework read may not be JSON.
+    let value: unknown;
+    try {
+      value = (parsedBody as () => unknown)();
+    } catch (error) {
+      return notJson(error);
+    }
+    const measure = (body: unknown) => readParsedBody(body, limit, declared);
+    return isPromise(value) ? value.then(measure, notJson) : measure(value);
+  }
+  return readParsedBody(parsedBody, limit, declared);
+}
+
+const isPromise = (value: unknown): value is Promise<unknown> =>
+  typeof (value as { then?: unknown } | null)?.then === 'function';
+
+/** A framework's JSON reader that fails on the body: the client's malformed JSON (400). */
+function notJson(error: unknown): never {
+  if (error instanceof SyntaxError) throw new HttpProblem('invalid_request', 'The request body is not valid JSON.');
+  throw error;
+}
+
+/** A body another middleware read: its text re-parsed, or its parsed value measured. */
+function readParsedBody(parsedBody: unknown, limit: number, declared: string | undefined): unknown {
   if (typeof parsedBody === 'string' || Buffer.isBuffer(parsedBody)) {
     if (Buffer.byteLength(parsedBody) > limit) throw tooLarge(limit);
     return parseJson(parsedBody.toString());

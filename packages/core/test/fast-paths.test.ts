@@ -177,3 +177,37 @@ describe('fast paths agree with the schemas', () => {
     );
   });
 });
+
+describe('a polluted Object.prototype opens nothing a grant left out', () => {
+  it('no channel, session or room beyond the grant while rooms, channels, sessions and transports are polluted', async () => {
+    const { createTokenIssuer } = await import('../src/index.js');
+    const issuer = createTokenIssuer({
+      identify: () => ({ id: 'ann' }),
+      authorize: () => ({ role: 'publisher', rooms: ['lobby'], transports: ['WHEP'] }),
+      red5pro: { secret: 'pollution-test-secret-8f3k2m9q4w7e1r6t5y0u' },
+    });
+    const ask = (body: object) =>
+      issuer.handle({
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        stream: null,
+        bodyUsed: true,
+        parsedBody: body,
+        native: {},
+      });
+    const polluted = Object.prototype as Record<string, unknown>;
+    const written = process.stderr.write;
+    process.stderr.write = () => true; // the 500s' stacks, expected here
+    try {
+      for (const key of ['rooms', 'channels', 'sessions', 'transports']) polluted[key] = 'any';
+      for (const body of [{ room: 'boardroom' }, { room: 'lobby', transports: ['WHIP'] }]) {
+        const { status } = await ask(body);
+        expect(status, JSON.stringify(body)).not.toBe(200);
+      }
+    } finally {
+      for (const key of ['rooms', 'channels', 'sessions', 'transports']) delete polluted[key];
+      process.stderr.write = written;
+    }
+    expect((await ask({ room: 'lobby' })).status).toBe(200);
+  });
+});

@@ -32,7 +32,10 @@ export interface IssueTokensOptions<Req extends Request = Request, Ctx = unknown
    * `@hono/node-server` `c.env.incoming.socket.remoteAddress`, or a header your own proxy sets.
    */
   clientAddress?(request: Req, context: Ctx): string | undefined;
-  /** Whether the request came over HTTPS, for `requireHttps`. Default: the scheme of `request.url`. */
+  /**
+   * Whether the request came over HTTPS, for `requireHttps` (which needs it): never the scheme of
+   * `request.url`, which a client can choose by sending an absolute URL.
+   */
   isHttps?(request: Req, context: Ctx): boolean;
   /**
    * The body when the framework already read it (`request.bodyUsed`): its parsed JSON or text.
@@ -64,7 +67,6 @@ type RequestFacts = Pick<IssueTokensOptions<Request>, 'clientAddress' | 'isHttps
 const FACTS = new WeakMap<object, RequestFacts>();
 /** The context each request was handled with, for `identify` and `authorize`. */
 const CONTEXTS = new WeakMap<Request, unknown>();
-const urlIsHttps = (request: Request) => request.url.startsWith('https:');
 const ADDRESS_RECIPES =
   'Bun: (req, server) => server.requestIP(req)?.address; Deno: (req, info) => info.remoteAddr.hostname; ' +
   '@hono/node-server: (req, c) => c.env.incoming.socket.remoteAddress; behind your own proxy: the header it sets';
@@ -83,11 +85,18 @@ export function createTokenIssuer<Req extends Request = Request, Ctx = unknown>(
   // Not an object: the core says what options must be.
   if (typeof options !== 'object' || options === null) return createCoreIssuer(options);
   rejectUnknownOptions(options, [...ISSUER_OPTION_NAMES, ...FETCH_OPTIONS], 'createTokenIssuer');
-  const { clientAddress, isHttps = urlIsHttps, parsedBody, identify, authorize, ...core } = options;
+  const { clientAddress, isHttps, parsedBody, identify, authorize, ...core } = options;
   for (const [name, value] of Object.entries({ clientAddress, isHttps, parsedBody })) {
     if (value !== undefined && typeof value !== 'function') {
       throw new TypeError(`${name} must be a function (request, context) => …`);
     }
+  }
+  if (core.requireHttps === true && isHttps === undefined) {
+    throw new TypeError(
+      "requireHttps needs isHttps: a Request's URL is built from what the client sent, so its scheme proves " +
+        'nothing. Say what your runtime knows: @hono/node-server (req, c) => c.env.incoming.socket.encrypted === true; ' +
+        'Bun or Deno serving TLS () => true; behind your own proxy, the X-Forwarded-Proto it sets',
+    );
   }
   if (core.rateLimit?.failures !== undefined && clientAddress === undefined) {
     throw new TypeError(
@@ -151,7 +160,9 @@ function route(protocol: TokenProtocol): FetchTokenRoute {
     const facts = FACTS.get(issuer) as RequestFacts;
     return async function roomkeyIssueTokens(request: Req, context?: Ctx): Promise<Response> {
       CONTEXTS.set(request, context);
-      const parsedBody = request.bodyUsed ? await facts.parsedBody?.(request, context) : undefined;
+      // Asked for inside the pipeline, which answers a framework's JSON error with a 400.
+      const read = facts.parsedBody;
+      const parsedBody = request.bodyUsed && read !== undefined ? () => read(request, context) : undefined;
       const { status, headers, body } = await issuer.handle(
         new FetchIncoming(request, context, facts, parsedBody),
         protocol,

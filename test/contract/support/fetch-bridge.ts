@@ -12,6 +12,8 @@ const WebRequest = globalThis.Request;
 export interface Peer {
   /** The socket's remote address (Bun `server.requestIP(request)`, Deno `info.remoteAddr`). */
   readonly address: string | undefined;
+  /** Whether the connection is TLS, as the runtime knows (a server started with TLS options). */
+  readonly encrypted: boolean;
 }
 
 type Handle = (request: Request, peer: Peer) => Promise<Response>;
@@ -44,7 +46,8 @@ async function respond(incoming: IncomingMessage, outgoing: ServerResponse, hand
     headers,
     ...(hasBody && { body: Readable.toWeb(incoming) as ReadableStream<Uint8Array>, duplex: 'half' }),
   } as RequestInit);
-  const response = await handle(request, { address: incoming.socket.remoteAddress });
+  const encrypted = (incoming.socket as TLSSocket).encrypted === true;
+  const response = await handle(request, { address: incoming.socket.remoteAddress, encrypted });
   const body = Buffer.from(await response.arrayBuffer());
   // A body of known length goes with its Content-Length, as the runtimes send it.
   outgoing.writeHead(response.status, { ...Object.fromEntries(response.headers), 'content-length': body.length });

@@ -24,7 +24,7 @@ import type { SignedToken } from './red5pro.js';
 export const RED5CLOUD_ROLES = ['admin', 'publisher', 'subscriber'] as const;
 export type Red5CloudRole = (typeof RED5CLOUD_ROLES)[number];
 
-/** How roomkey roles map onto Red5 Cloud's `role` claim (DESIGN.md, role mapping). */
+/** How roomkey roles map onto Red5 Cloud's `role` claim (the role table in the README). */
 export const RED5CLOUD_ROLE_MAP: Readonly<Record<Role, Red5CloudRole>> = Object.freeze({
   subscriber: 'subscriber',
   'publisher-only': 'publisher',
@@ -447,7 +447,7 @@ function wholeMinutes(ttlSeconds: number): number {
 
 /**
  * The Red5 Cloud conference platform for the issuing pipeline: a `room` request gets a
- * `conference` token for that room, with the role mapped per DESIGN.md.
+ * `conference` token for that room, with the role mapped as the README's role table says.
  */
 export function red5CloudConferencePlatform(client: Red5Client): TokenPlatform {
   if (!(client instanceof Red5Client)) {

@@ -22,7 +22,7 @@ export type Red5ProRole = (typeof RED5PRO_ROLES)[number];
 export const RED5PRO_TRANSPORTS = ['RTMP', 'RTSP', 'WHIP', 'WHEP'] as const;
 export type Red5ProTransport = (typeof RED5PRO_TRANSPORTS)[number];
 
-/** How roomkey roles map onto the Red5 Pro `roles` claim (DESIGN.md, role mapping). */
+/** How roomkey roles map onto the Red5 Pro `roles` claim (the role table in the README). */
 export const RED5PRO_ROLE_MAP: Readonly<Record<Role, readonly Red5ProRole[]>> = Object.freeze({
   subscriber: ['red5-subscriber'],
   'publisher-only': ['red5-publisher'],
@@ -225,7 +225,7 @@ function listOrAny(value: unknown, field: string, join: (list: unknown) => strin
   if (value === undefined) {
     throw new RoomkeyError(
       'invalid_claim',
-      `${field} is missing: list what the token allows, or say '${field}: 'any'' to leave the claim out`,
+      `${field} is missing: list what the token allows, or give ${field}: 'any' to leave the claim out`,
     );
   }
   const joined = join(value);
@@ -317,7 +317,7 @@ function joinKnown(entries: unknown, known: KnownValues): string {
 
 /**
  * The Red5 Pro token platform for the issuing pipeline: a room request gets a token for that
- * room alone, with the role mapped per DESIGN.md and the grant's transports and name.
+ * room alone, with the role mapped as the README's role table says and the grant's transports and name.
  */
 export function red5ProPlatform(signer: Red5ProSigner): TokenPlatform {
   return {

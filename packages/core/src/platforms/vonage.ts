@@ -19,7 +19,7 @@ import type { SignedToken } from './red5pro.js';
 export const VONAGE_ROLES = ['subscriber', 'publisher', 'publisheronly', 'moderator'] as const;
 export type VonageRole = (typeof VONAGE_ROLES)[number];
 
-/** How roomkey roles map onto Vonage's `role` claim (DESIGN.md, role mapping). */
+/** How roomkey roles map onto Vonage's `role` claim (the role table in the README). */
 export const VONAGE_ROLE_MAP: Readonly<Record<Role, VonageRole>> = Object.freeze({
   subscriber: 'subscriber',
   'publisher-only': 'publisheronly',
@@ -298,7 +298,7 @@ export interface SessionTokenSigner {
 
 /**
  * The Vonage Video token platform for the issuing pipeline: a `session` request gets a
- * `vonage` token with the role mapped per DESIGN.md and connection data from the grant only.
+ * `vonage` token with the role mapped as the README's role table says and connection data from the grant only.
  */
 export function vonagePlatform(signer: SessionTokenSigner): TokenPlatform {
   return {

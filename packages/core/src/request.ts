@@ -79,16 +79,10 @@ export function parseTokenRequest(body: unknown): TokenRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new HttpProblem('invalid_request', 'The request body must be a JSON object.');
   }
-  const request = quickTokenRequest(body as Record<string, unknown>) ?? parseTokenRequestBySchema(body);
-  // Every field written out (absent ones as undefined), so none is ever read from a polluted prototype.
-  return {
-    room: request.room,
-    role: request.role,
-    transports: request.transports,
-    channel: request.channel,
-    session: request.session,
-    ttlMinutes: request.ttlMinutes,
-  } as TokenRequest;
+  const quick = quickTokenRequest(body as Record<string, unknown>);
+  if (quick !== undefined) return quick;
+  const request = parseTokenRequestBySchema(body);
+  return { ...emptyRequest(), ...request } as TokenRequest;
 }
 
 /** {@link parseTokenRequest} by the schema alone: the reference {@link quickTokenRequest} must agree with. */
@@ -121,7 +115,7 @@ export function knownTransport(value: unknown): string | undefined {
  * request in the HTTP benchmark; this is a few hundred nanoseconds.
  */
 export function quickTokenRequest(body: Record<string, unknown>): TokenRequest | undefined {
-  const request: { -readonly [K in keyof TokenRequest]: TokenRequest[K] } = {};
+  const request = emptyRequest();
   for (const key in body) {
     if (!Object.hasOwn(body, key)) return undefined;
     const value = body[key];
@@ -160,7 +154,22 @@ export function quickTokenRequest(body: Record<string, unknown>): TokenRequest |
         return undefined;
     }
   }
-  return request;
+  return request as TokenRequest;
+}
+
+/**
+ * A request with every field written out, absent ones as `undefined`: a field is then never
+ * read from `Object.prototype`, so a polluted prototype cannot add a room or transports.
+ */
+function emptyRequest(): { -readonly [K in keyof TokenRequest]: TokenRequest[K] | undefined } {
+  return {
+    room: undefined,
+    role: undefined,
+    transports: undefined,
+    channel: undefined,
+    session: undefined,
+    ttlMinutes: undefined,
+  };
 }
 
 const SAFE_KEY = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;

@@ -108,16 +108,14 @@ function red5CloudClient(env) {
   return { red5cloud: signer(createRed5CloudClient, options, variables, 'RED5_*') };
 }
 
-/** `host:port` (or `host`): HTTPS, except on a loopback address, where a local stand-in speaks HTTP. */
+/** `host:port` (or `host`), checked here to name the variable; the core speaks plain HTTP only to loopback. */
 function pubNubOrigin(origin) {
-  let hostname;
   try {
-    ({ hostname } = new URL(`http://${origin}`));
+    new URL(`http://${origin}`);
   } catch {
     throw new Error('PUBNUB_ORIGIN must be host or host:port, such as ps.pndsn.com or 127.0.0.1:8090');
   }
-  const loopback = hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
-  return { origin, ssl: !loopback };
+  return { origin };
 }
 
 /** Vonage Video (application key) or legacy OpenTok (API key and secret): each variable needs its pair. */

@@ -33,6 +33,7 @@ export function hasControlCharacter(value: string): boolean {
 // paragraph separators, and every space but U+0020.
 const INVISIBLE = /[\p{Cf}\p{Zl}\p{Zp}]/u;
 const OTHER_SPACE = /[^\P{Zs} ]/u;
+const PLAIN_ASCII_ID = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 /** With the `u` flag a surrogate pair is one code point: only a lone surrogate is `Cs`. */
 const UNPAIRED_SURROGATE = /\p{Cs}/u;
 
@@ -44,6 +45,8 @@ const UNPAIRED_SURROGATE = /\p{Cs}/u;
  * refused, never repaired. The description never repeats the id.
  */
 export function describeNonCanonicalId(id: string): string | undefined {
+  // The common case in one test: printable ASCII with no space at either end is canonical.
+  if (PLAIN_ASCII_ID.test(id)) return undefined;
   if (hasControlCharacter(id)) return 'contains a control character';
   if (UNPAIRED_SURROGATE.test(id)) return 'contains an unpaired surrogate (not well-formed Unicode)';
   if (INVISIBLE.test(id)) {

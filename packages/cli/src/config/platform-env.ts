@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import {
   createOpenTokSigner,
   createRed5CloudClient,
@@ -99,9 +98,9 @@ export function readPlatformEnvironment(env: NodeJS.ProcessEnv): PlatformEnviron
       throw new Error('set either VONAGE_* or OPENTOK_* variables: both issue the "vonage" token for a session');
     }
     if (applicationId !== undefined && privateKey !== undefined) {
-      const pem = privateKeyText(privateKey);
+      // PEM text (`\n` escapes as .env files carry them) or a file path: the core reads either.
       platforms.vonage = created(
-        () => createVonageVideoSigner({ applicationId, privateKey: pem }),
+        () => createVonageVideoSigner({ applicationId, privateKey }),
         { applicationId: 'VONAGE_APPLICATION_ID', privateKey: 'VONAGE_PRIVATE_KEY' },
         'VONAGE_*',
       );
@@ -138,28 +137,14 @@ function pair(first: string, a: string | undefined, second: string, b: string | 
   if ((a === undefined) !== (b === undefined)) throw new Error(`set ${first} and ${second} together (or neither)`);
 }
 
-/** PEM text (with real newlines or `\n` escapes, as .env files carry them) or the path of a PEM file. */
-function privateKeyText(value: string): string {
-  if (value.includes('-----BEGIN')) return value.replace(/\\n/g, '\n');
+/** `host:port` (or `host`), checked here to name the variable; the core speaks plain HTTP only to loopback. */
+function pubNubOrigin(origin: string): { origin: string } {
   try {
-    return readFileSync(value, 'utf8');
-  } catch (error) {
-    throw new Error(
-      `VONAGE_PRIVATE_KEY is neither PEM text nor a readable file (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-    );
-  }
-}
-
-/** `host:port` (or `host`): HTTPS, except on a loopback address, where a local stand-in speaks HTTP. */
-function pubNubOrigin(origin: string): { origin: string; ssl: boolean } {
-  let hostname: string;
-  try {
-    ({ hostname } = new URL(`http://${origin}`));
+    new URL(`http://${origin}`);
   } catch {
     throw new Error('PUBNUB_ORIGIN must be host or host:port, such as ps.pndsn.com or 127.0.0.1:8090');
   }
-  const loopback = hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
-  return { origin, ssl: !loopback };
+  return { origin };
 }
 
 export function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {

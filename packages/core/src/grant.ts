@@ -1,12 +1,17 @@
 import * as v from 'valibot';
+import { fieldSchema } from './fields.js';
 import { kindOf } from './identity.js';
-import { ASCII_LETTERS, hasControlCharacter, NAME_PATTERN } from './names.js';
 import { describeUnknownKey } from './options.js';
-import type { AddressField } from './platform.js';
-import { RED5PRO_TRANSPORTS } from './platforms/red5pro.js';
-import { VONAGE_MAX_DATA_LENGTH } from './platforms/vonage.js';
+import type { GrantField } from './platform.js';
+import { BUILT_IN_PLATFORMS } from './platforms/index.js';
 import { HttpProblem } from './problem.js';
-import { describeIssues, knownTransport, SESSION_PATTERN, type TokenRequest } from './request.js';
+import {
+  BUILT_IN_REQUEST_SHAPE,
+  describeIssues,
+  gatherFields,
+  type RequestShape,
+  type TokenRequest,
+} from './request.js';
 import { isRole, ROLES, type Role, roleIncludes } from './roles.js';
 
 /** Who is asking, as the app's `identify` callback says. Only `id` is ever used by roomkey. */
@@ -67,77 +72,74 @@ export interface ChatRights {
   readonly write?: boolean;
 }
 
-/**
- * The grant of an issuer without an `authorize` hook, the least privilege: subscribe to the
- * room the request names, over any transport; no chat channel, no Vonage session.
- */
-export function defaultGrant(request: { readonly room?: string | undefined }): Grant {
-  return { role: 'subscriber', rooms: request.room === undefined ? [] : [request.room], transports: 'any' };
+/** The fields a grant may carry and how each is checked: the core's two and the platforms'. */
+export interface GrantShape {
+  /** The platforms' fields, by name. */
+  readonly fields: ReadonlyMap<string, GrantField>;
+  /** Every field name, the core's first: each is written out in a checked grant. */
+  readonly names: readonly string[];
+  /** The valibot schema that words a refusal. */
+  readonly schema: v.GenericSchema;
+  /** Every field as `undefined`, copied into each checked grant. */
+  readonly template: Readonly<Record<string, undefined>>;
 }
 
-// Every message is fixed text: a grant's values (which may be personal data) never reach a log.
-const targetList = (what: string, pattern: RegExp) => {
-  const message = `grant.${what} must be 'any' or an array of valid ${what}`;
-  return v.union([v.literal('any'), v.array(v.pipe(v.string(message), v.regex(pattern, message)), message)], message);
-};
-
-const transportsMessage = `grant.transports must be 'any' or a list of ${RED5PRO_TRANSPORTS.join(', ')}`;
-const emptyTransportsMessage =
-  "grant.transports is an empty list: list the transports the caller may use, say 'any', or leave it out to grant none";
 const ttlMessage = 'grant.ttlMinutes must be a whole number of minutes, at least 1';
-const nameMessage = 'grant.name must be 1-256 characters without control characters';
-const chatMessage = 'grant.chat must be an object { read?: boolean, write?: boolean }';
-const dataMessage = `grant.connectionData must be a string of at most ${VONAGE_MAX_DATA_LENGTH} characters`;
 
-const GrantSchema = v.strictObject(
-  {
+/** The shape of grants for these platform fields (checked once, when an issuer is made). */
+export function grantShape(fields: ReadonlyMap<string, GrantField>): GrantShape {
+  const entries: Record<string, v.GenericSchema> = {
     role: v.picklist(ROLES, `grant.role must be one of ${ROLES.join(', ')}`),
-    rooms: v.optional(targetList('rooms', NAME_PATTERN)),
-    channels: v.optional(targetList('channels', NAME_PATTERN)),
-    sessions: v.optional(targetList('sessions', SESSION_PATTERN)),
-    transports: v.optional(
-      v.union(
-        [
-          v.literal('any'),
-          v.pipe(
-            v.array(
-              v.pipe(
-                v.string(transportsMessage),
-                v.regex(ASCII_LETTERS, transportsMessage),
-                v.toUpperCase(),
-                v.picklist(RED5PRO_TRANSPORTS, transportsMessage),
-              ),
-              transportsMessage,
-            ),
-            v.minLength(1, emptyTransportsMessage),
-          ),
-        ],
-        transportsMessage,
-      ),
-    ),
-    ttlMinutes: v.optional(v.pipe(v.number(ttlMessage), v.integer(ttlMessage), v.minValue(1, ttlMessage))),
-    name: v.optional(
-      v.pipe(
-        v.string(nameMessage),
-        v.minLength(1, nameMessage),
-        v.maxLength(256, nameMessage),
-        v.check((name) => !hasControlCharacter(name), nameMessage),
-      ),
-    ),
-    connectionData: v.optional(v.pipe(v.string(dataMessage), v.maxLength(VONAGE_MAX_DATA_LENGTH, dataMessage))),
-    chat: v.optional(
-      v.strictObject(
-        { read: v.optional(v.boolean(chatMessage)), write: v.optional(v.boolean(chatMessage)) },
-        chatMessage,
-      ),
-    ),
-  },
-  (issue) => `authorize must return a grant object { role, … } or false, not ${kindOf(issue.input)}`,
+  };
+  for (const [name, field] of fields) {
+    if (typeof field?.check !== 'function' || typeof field.message !== 'string') {
+      throw new TypeError(`grant field "${name}" must be an object { check(value), message }`);
+    }
+    entries[name] = v.optional(fieldSchema(field));
+  }
+  entries.ttlMinutes = v.optional(v.pipe(v.number(ttlMessage), v.integer(ttlMessage), v.minValue(1, ttlMessage)));
+  const schema = v.strictObject(
+    entries,
+    (issue) => `authorize must return a grant object { role, … } or false, not ${kindOf(issue.input)}`,
+  );
+  const names = Object.keys(entries);
+  return { fields, names, schema, template: Object.fromEntries(names.map((name) => [name, undefined])) };
+}
+
+/** The grant fields of the built-in platforms. */
+export const BUILT_IN_GRANT_FIELDS: ReadonlyMap<string, GrantField> = gatherFields(
+  BUILT_IN_PLATFORMS.map((platform) => platform.grantFields),
+  'grant',
+  ['role', 'ttlMinutes'],
 );
 
+/** The shape of grants of an issuer whose platforms add no fields of their own. */
+export const BUILT_IN_GRANT_SHAPE: GrantShape = grantShape(BUILT_IN_GRANT_FIELDS);
+
+/**
+ * The grant of an issuer without an `authorize` hook, the least privilege: subscribe to the
+ * room the request names, over any transport; no chat channel, no Vonage session. Each platform
+ * field says what it adds (`inDefaultGrant`, `defaultValue`).
+ */
+export function defaultGrant(
+  request: { readonly room?: string | undefined },
+  requests: RequestShape = BUILT_IN_REQUEST_SHAPE,
+  grants: GrantShape = BUILT_IN_GRANT_SHAPE,
+): Grant {
+  const grant: Record<string, unknown> = { role: 'subscriber' };
+  for (const [name, field] of requests.fields) {
+    if (field.inDefaultGrant && field.grantList !== undefined) {
+      const value = (request as Record<string, unknown>)[name];
+      grant[field.grantList] = value === undefined ? [] : [value];
+    }
+  }
+  for (const [name, field] of grants.fields) if (field.defaultValue !== undefined) grant[name] = field.defaultValue;
+  return grant as unknown as Grant;
+}
+
 /** A grant is the app's output: a malformed one is the app's bug (500), never the client's. */
-export function checkGrant(grant: unknown): Grant {
-  return quickGrant(grant) ?? everyField(checkGrantBySchema(grant), GRANT_FIELDS);
+export function checkGrant(grant: unknown, shape: GrantShape = BUILT_IN_GRANT_SHAPE): Grant {
+  return quickGrant(grant, shape) ?? everyField(checkGrantBySchema(grant, shape), shape.names);
 }
 
 /**
@@ -153,119 +155,73 @@ export function everyField<T extends object>(value: T, fields: readonly string[]
 }
 
 /** {@link checkGrant} by the schema alone: the reference {@link quickGrant} must agree with. */
-export function checkGrantBySchema(grant: unknown): Grant {
+export function checkGrantBySchema(grant: unknown, shape: GrantShape = BUILT_IN_GRANT_SHAPE): Grant {
   if (typeof grant === 'object' && grant !== null) {
-    const unknown = describeUnknownKey(grant, Object.keys(GrantSchema.entries), 'field');
+    const unknown = describeUnknownKey(grant, shape.names, 'field');
     if (unknown !== undefined) throw new Error(`authorize returned a grant with an ${unknown}`);
   }
-  const result = v.safeParse(GrantSchema, grant);
+  const result = v.safeParse(shape.schema, grant);
   if (!result.success) throw new Error(`authorize returned an invalid grant: ${describeIssues(result.issues, '')}`);
   return result.output as Grant;
 }
 
-const ADDRESS_FIELDS: readonly AddressField[] = ['room', 'channel', 'session'];
-const GRANT_TARGETS = { room: 'rooms', channel: 'channels', session: 'sessions' } as const;
-
-/** Step 4: the request must lie within the grant; returns the role to issue. */
-export function checkRequestAgainstGrant(request: TokenRequest, grant: Grant): Role {
+/**
+ * Step 4: the request must lie within the grant; returns the role to issue. Each target a
+ * request names must be listed in its grant field (or the grant says `'any'`); then each
+ * platform field checks its own rule (Red5 Pro transports).
+ */
+export function checkRequestAgainstGrant(
+  request: TokenRequest,
+  grant: Grant,
+  shape: RequestShape = BUILT_IN_REQUEST_SHAPE,
+): Role {
   const role = request.role ?? grant.role;
   if (!roleIncludes(grant.role, role)) {
     throw new HttpProblem('forbidden', `The role "${role}" is not granted to you.`);
   }
-  for (const field of ADDRESS_FIELDS) {
-    const target = request[field];
+  const granted = grant as unknown as Record<string, unknown>;
+  for (const [name, field] of shape.fields) {
+    const target = request[name];
+    if (target === undefined || field.grantList === undefined) continue;
     // Absent from the grant: none. 'any': every valid target.
-    const allowed = grant[GRANT_TARGETS[field]] ?? [];
-    if (target !== undefined && allowed !== 'any' && !allowed.includes(target)) {
-      throw new HttpProblem('forbidden', `The requested ${field} is not granted to you.`);
+    const allowed = (granted[field.grantList] ?? []) as readonly unknown[] | 'any';
+    if (allowed !== 'any' && !allowed.includes(target)) {
+      throw new HttpProblem('forbidden', `The requested ${name} is not granted to you.`);
     }
   }
-  const granted = grant.transports ?? [];
-  if (request.transports !== undefined && granted !== 'any') {
-    if (request.transports.some((transport) => !granted.includes(transport))) {
-      throw new HttpProblem('forbidden', 'A requested transport is not granted to you.');
-    }
+  for (const [name, field] of shape.fields) {
+    const value = request[name];
+    if (value !== undefined && field.checkGrant !== undefined) field.checkGrant(value, grant);
   }
   return role;
 }
-
-const GRANT_FIELDS: readonly string[] = Object.keys(GrantSchema.entries);
-
-const isNameList = (value: unknown, pattern: RegExp) =>
-  value === 'any' || (Array.isArray(value) && value.every((entry) => typeof entry === 'string' && pattern.test(entry)));
 
 /**
  * The schema's answer for a well-formed grant, reached without it, as {@link quickTokenRequest}
  * does for requests: a grant that passes every check here is exactly one the schema accepts,
  * with the same output (a property test holds the two together); anything else returns
- * `undefined` and the schema decides and words the refusal.
+ * `undefined` and the schema decides and words the refusal. Every field is written out (see
+ * {@link everyField}), in one object.
  */
-export function quickGrant(grant: unknown): Grant | undefined {
+export function quickGrant(grant: unknown, shape: GrantShape = BUILT_IN_GRANT_SHAPE): Grant | undefined {
   if (typeof grant !== 'object' || grant === null || Array.isArray(grant)) return undefined;
   const fields = grant as Record<string, unknown>;
-  let transports: readonly string[] | 'any' | undefined;
+  if (!isRole(fields.role)) return undefined;
+  const checked: Record<string, unknown> = { ...shape.template };
   for (const key in fields) {
     if (!Object.hasOwn(fields, key)) return undefined;
     const value = fields[key];
-    switch (key) {
-      case 'role':
-        if (!isRole(value)) return undefined;
-        break;
-      case 'rooms':
-      case 'channels':
-        if (!isNameList(value, NAME_PATTERN)) return undefined;
-        break;
-      case 'sessions':
-        if (!isNameList(value, SESSION_PATTERN)) return undefined;
-        break;
-      case 'transports':
-        if (value === 'any') {
-          transports = value;
-        } else {
-          if (!Array.isArray(value) || value.length === 0) return undefined;
-          const upper: string[] = [];
-          for (const entry of value) {
-            const transport = knownTransport(entry);
-            if (transport === undefined) return undefined;
-            upper.push(transport);
-          }
-          transports = upper;
-        }
-        break;
-      case 'ttlMinutes':
-        if (!Number.isInteger(value) || (value as number) < 1) return undefined;
-        break;
-      case 'name':
-        if (typeof value !== 'string' || value.length === 0 || value.length > 256 || hasControlCharacter(value)) {
-          return undefined;
-        }
-        break;
-      case 'connectionData':
-        if (typeof value !== 'string' || value.length > VONAGE_MAX_DATA_LENGTH) return undefined;
-        break;
-      case 'chat': {
-        if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-        for (const right in value) {
-          const given = (value as Record<string, unknown>)[right];
-          if ((right !== 'read' && right !== 'write') || typeof given !== 'boolean') return undefined;
-        }
-        break;
-      }
-      default:
-        return undefined;
+    if (key === 'role') {
+      checked.role = value;
+    } else if (key === 'ttlMinutes') {
+      if (!Number.isInteger(value) || (value as number) < 1) return undefined;
+      checked.ttlMinutes = value;
+    } else {
+      const field = shape.fields.get(key);
+      const valid = field?.check(value);
+      if (valid === undefined) return undefined;
+      checked[key] = valid;
     }
   }
-  if (!isRole(fields.role)) return undefined;
-  // Every field written out (see everyField), in one object.
-  return {
-    role: fields.role,
-    rooms: fields.rooms,
-    channels: fields.channels,
-    sessions: fields.sessions,
-    transports: transports ?? fields.transports,
-    ttlMinutes: fields.ttlMinutes,
-    name: fields.name,
-    connectionData: fields.connectionData,
-    chat: fields.chat,
-  } as Grant;
+  return checked as unknown as Grant;
 }

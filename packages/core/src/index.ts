@@ -8,8 +8,10 @@ export {
 } from './bearer-jwt.js';
 export type { Clock } from './clock.js';
 export { isRoomkeyError, RoomkeyError, type RoomkeyErrorCode } from './errors.js';
+export { CHANNEL_FIELD, ROOM_FIELD, targetField, targetListField, textField } from './fields.js';
 export { type ChatRights, defaultGrant, type Grant, type Identity } from './grant.js';
-export { ISSUER_OPTION_NAMES } from './issuer-options.js';
+export { type BuiltInPlatformOptions, ISSUER_OPTION_NAMES } from './issuer-options.js';
+export { createHs256Signer, type Hs256Signer } from './jws.js';
 export type { RateLimiter, RateLimitOptions, RateLimitWindow } from './limits.js';
 export { describeNonCanonicalId, isValidName, NAME_PATTERN } from './names.js';
 export { rejectUnknownOptions } from './options.js';
@@ -23,7 +25,21 @@ export {
   type TokenResponseBody,
   tokenIssuerFor,
 } from './pipeline.js';
-export type { AddressField, IssuedToken, PlatformIssueInput, TokenPlatform } from './platform.js';
+export type {
+  AddressField,
+  GrantField,
+  IssuedEntry,
+  IssuedToken,
+  PlatformContext,
+  PlatformIssueInput,
+  PlatformRoute,
+  RequestField,
+  RoomkeyPlatform,
+  RouteRequest,
+  RouteResult,
+  TokenPlatform,
+} from './platform.js';
+export { BUILT_IN_PLATFORMS } from './platforms/index.js';
 export {
   createOpenTokSigner,
   type OpenTokJwtClaims,
@@ -115,4 +131,4 @@ export {
 export { TOKEN_PROTOCOLS, type TokenProtocol } from './protocols.js';
 export { DEFAULT_BODY_TIMEOUT_MS, MAX_BODY_BYTES, MAX_TTL_MINUTES, type TokenRequest } from './request.js';
 export { isRole, ROLES, type Role, roleIncludes } from './roles.js';
-export { generateSecret, MIN_SECRET_BYTES } from './secret.js';
+export { createHmacSecretKey, generateSecret, MIN_SECRET_BYTES } from './secret.js';

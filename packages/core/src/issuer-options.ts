@@ -1,16 +1,24 @@
 import { checkLogger, type DeniedEvent, type IssuedEvent, type LogError, type Logger, logToStderr } from './audit.js';
 import { type Clock, resolveClock } from './clock.js';
 import type { Grant, Identity } from './grant.js';
+import { BUILT_IN_GRANT_FIELDS, BUILT_IN_GRANT_SHAPE, type GrantShape, grantShape } from './grant.js';
 import { checkRateLimit, type Limits, type RateLimitOptions } from './limits.js';
 import { hasControlCharacter } from './names.js';
 import { rejectUnknownOptions } from './options.js';
-import type { PlatformOption, TokenPlatform } from './platform.js';
-import { type OpenTokSigner, type OpenTokSignerOptions, openTokOption } from './platforms/opentok.js';
-import { type CreateRed5CloudClientOptions, type Red5Client, red5CloudOption } from './platforms/red5cloud.js';
-import { type Red5ProSigner, type Red5ProSignerOptions, red5ProOption } from './platforms/red5pro.js';
-import { type VonageVideoSigner, type VonageVideoSignerOptions, vonageOption } from './platforms/vonage.js';
+import type { RoomkeyPlatform, TokenPlatform } from './platform.js';
+import { BUILT_IN_PLATFORMS } from './platforms/index.js';
 import type { TokenProtocol } from './protocols.js';
-import { DEFAULT_BODY_TIMEOUT_MS, MAX_BODY_BYTES, type TokenRequest } from './request.js';
+import {
+  BUILT_IN_REQUEST_FIELDS,
+  BUILT_IN_REQUEST_SHAPE,
+  DEFAULT_BODY_TIMEOUT_MS,
+  gatherFields,
+  MAX_BODY_BYTES,
+  parseTokenRequest,
+  type RequestShape,
+  requestShape,
+  type TokenRequest,
+} from './request.js';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -23,7 +31,18 @@ export interface AuthorizeContext<Native> {
   readonly protocol: TokenProtocol;
 }
 
-export interface TokenIssuerOptions<Native> {
+type BuiltInPlatform = (typeof BUILT_IN_PLATFORMS)[number];
+
+/**
+ * One option per built-in platform, named and typed by its module (the registry in
+ * `platforms/index.ts`): `red5pro`, `vonage`, `opentok`, `red5cloud`. Each takes a ready signer
+ * or client, or its options; the platform's module documents them.
+ */
+export type BuiltInPlatformOptions = {
+  readonly [Platform in BuiltInPlatform as Platform['option']]?: Parameters<Platform['create']>[0];
+};
+
+export interface TokenIssuerOptions<Native> extends BuiltInPlatformOptions {
   /** Who is asking: the app's session, passport, JWT or API-key check. `null` answers 401. */
   identify(nativeRequest: Native): MaybePromise<Identity | null | undefined>;
   /**
@@ -31,18 +50,10 @@ export interface TokenIssuerOptions<Native> {
    * privilege: `subscriber`, for the requested room only, over any transport.
    */
   authorize?(context: AuthorizeContext<Native>): MaybePromise<Grant | false>;
-  /** Red5 Pro signing: a signer from `createRed5ProSigner`, or its options. */
-  red5pro?: Red5ProSigner | Red5ProSignerOptions;
-  /** Vonage Video signing (`session` → `vonage`): a signer from `createVonageVideoSigner`, or its options. */
-  vonage?: VonageVideoSigner | VonageVideoSignerOptions;
-  /** Legacy OpenTok projects (`session` → `vonage`): a signer from `createOpenTokSigner`, or its options. */
-  opentok?: OpenTokSigner | OpenTokSignerOptions;
   /**
-   * Red5 Cloud (`room` → `conference`, `channel` → `chat`): a client from
-   * `createRed5CloudClient`/`new Red5Client`, or its options.
+   * More platforms: the app's own (an in-house media server, MediaMTX…), each a
+   * {@link TokenPlatform} addressed by a request field ("Write a platform" in the README).
    */
-  red5cloud?: Red5Client | CreateRed5CloudClientOptions;
-  /** More platforms, each addressed by its own request field. */
   platforms?: readonly TokenPlatform[];
   /** Audit hook for every issued request. Awaited: if it throws, no token is sent (500). */
   onIssued?(event: IssuedEvent): MaybePromise<void>;
@@ -73,17 +84,11 @@ export interface TokenIssuerOptions<Native> {
   clock?: Clock;
 }
 
-/**
- * The platform options an issuer knows, each turned into platforms by its own module. A new
- * platform is one module exporting a {@link PlatformOption}, listed here and in the options type.
- */
-const PLATFORM_OPTIONS = [red5ProOption, vonageOption, openTokOption, red5CloudOption] as const;
-
 /** Every option name `createTokenIssuer` knows, for adapters that add options of their own. */
 export const ISSUER_OPTION_NAMES: readonly string[] = [
   'identify',
   'authorize',
-  ...PLATFORM_OPTIONS.map(({ option }) => option),
+  ...BUILT_IN_PLATFORMS.map(({ option }) => option),
   'platforms',
   'onIssued',
   'onDenied',
@@ -106,6 +111,11 @@ export interface IssuerConfig<Native> {
   /** Failures the operator must see (500s, platform or store failures): the logger, else stderr. */
   readonly logError: LogError;
   readonly platforms: readonly TokenPlatform[];
+  /** The fields requests and grants may carry: the built-in platforms' and the app's platforms'. */
+  readonly requestShape: RequestShape;
+  readonly grantShape: GrantShape;
+  /** The `/tokens` body parser for {@link requestShape}, made once. */
+  readonly parseRequest: (body: unknown) => TokenRequest;
   readonly wwwAuthenticate: string;
   readonly maxBodyBytes: number;
   readonly bodyTimeoutMs: number;
@@ -129,6 +139,16 @@ export function checkIssuerOptions<Native>(options: TokenIssuerOptions<Native>):
   }
   const clock = resolveClock(options.clock);
   const platforms = configuredPlatforms(options, clock);
+  const { requestShape: requests, grantShape: grants } = shapesFor(platforms);
+  for (const platform of platforms) {
+    const field = requests.fields.get(platform.addressedBy);
+    if (field === undefined || field.kind === 'option') {
+      throw new TypeError(
+        `platform "${platform.tokenName}" is addressed by "${platform.addressedBy}", which is no request field: ` +
+          'declare it in requestFields (a target or a flag)',
+      );
+    }
+  }
 
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   if (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 64 || maxBodyBytes > MAX_BODY_BYTES) {
@@ -153,6 +173,9 @@ export function checkIssuerOptions<Native>(options: TokenIssuerOptions<Native>):
     logger,
     logError: logger === undefined ? logToStderr : (object, message) => logger.error(object, message),
     platforms,
+    requestShape: requests,
+    grantShape: grants,
+    parseRequest: requests === BUILT_IN_REQUEST_SHAPE ? parseTokenRequest : (body) => parseTokenRequest(body, requests),
     wwwAuthenticate,
     maxBodyBytes,
     bodyTimeoutMs,
@@ -180,9 +203,9 @@ function configuredPlatforms<Native>(options: TokenIssuerOptions<Native>, clock:
       platforms.push(platform);
     }
   };
-  for (const entry of PLATFORM_OPTIONS as readonly PlatformOption<unknown>[]) {
+  for (const entry of BUILT_IN_PLATFORMS as readonly RoomkeyPlatform<unknown>[]) {
     const value = (options as unknown as Record<string, unknown>)[entry.option];
-    if (value !== undefined) add(entry.platforms(value, clock), entry.option);
+    if (value !== undefined) add(entry.create(value, { clock }), entry.option);
   }
   if (options.platforms !== undefined) {
     if (!Array.isArray(options.platforms)) throw new TypeError('platforms must be an array');
@@ -190,9 +213,43 @@ function configuredPlatforms<Native>(options: TokenIssuerOptions<Native>, clock:
   }
   if (platforms.length === 0) {
     throw new TypeError(
-      'configure at least one platform: red5pro: { secret }, red5cloud: { masterKey, masterSecret }, ' +
-        'vonage: { applicationId, privateKey }, opentok: { apiKey, apiSecret } (or platforms: [...])',
+      `configure at least one platform: ${BUILT_IN_PLATFORMS.map((entry) => entry.configure).join(', ')} ` +
+        '(or platforms: [...])',
     );
   }
   return platforms;
+}
+
+/**
+ * The request and grant shapes of an issuer: the built-in ones, unless the app's platforms
+ * declare fields of their own (a clash with a built-in field of another meaning is a `TypeError`).
+ */
+function shapesFor(platforms: readonly TokenPlatform[]): { requestShape: RequestShape; grantShape: GrantShape } {
+  const own = platforms.filter(
+    (platform) => platform.requestFields !== undefined || platform.grantFields !== undefined,
+  );
+  if (own.length === 0) return { requestShape: BUILT_IN_REQUEST_SHAPE, grantShape: BUILT_IN_GRANT_SHAPE };
+  for (const platform of own) {
+    for (const fields of [platform.requestFields, platform.grantFields]) {
+      if (fields !== undefined && (typeof fields !== 'object' || fields === null)) {
+        throw new TypeError(`platform "${platform.tokenName}": requestFields and grantFields must be objects`);
+      }
+    }
+  }
+  const requestFields = gatherFields(
+    [Object.fromEntries(BUILT_IN_REQUEST_FIELDS), ...own.map((platform) => platform.requestFields)],
+    'request',
+    ['role', 'ttlMinutes'],
+  );
+  const grantFields = gatherFields(
+    [Object.fromEntries(BUILT_IN_GRANT_FIELDS), ...own.map((platform) => platform.grantFields)],
+    'grant',
+    ['role', 'ttlMinutes'],
+  );
+  for (const [name, field] of requestFields) {
+    if (field.grantList !== undefined && !grantFields.has(field.grantList)) {
+      throw new TypeError(`request field "${name}" is listed in the grant field "${field.grantList}": declare it too`);
+    }
+  }
+  return { requestShape: requestShape(requestFields), grantShape: grantShape(grantFields) };
 }

@@ -1,15 +1,26 @@
 import { createHmac, type KeyObject, randomFillSync } from 'node:crypto';
 
-/**
- * Compact JWS signing with HS256 on node:crypto. The header segment is encoded once per
- * signer; each call serialises the payload and runs one HMAC: the hot path of the product.
- */
+/** Signs a payload (a JSON object) as a compact HS256 JWS: `header.payload.signature`. */
 export type Hs256Signer = (payload: object) => string;
 
-const HS256_HEADER = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
+const HS256_HEADER = { alg: 'HS256', typ: 'JWT' } as const;
 
-export function createHs256Signer(key: KeyObject): Hs256Signer {
-  const prefix = `${HS256_HEADER}.`;
+/**
+ * Compact JWS signing with HS256 on node:crypto, for an app's own platform as for the built-in
+ * ones. The header segment is encoded once per signer (default `{"alg":"HS256","typ":"JWT"}`;
+ * some servers write `{"alg":"HS256"}`); each call serialises the payload and runs one HMAC:
+ * the hot path of the product.
+ *
+ * @example
+ * const sign = createHs256Signer(createHmacSecretKey(process.env.MEDIA_JWT_SECRET, 'MEDIA_JWT_SECRET'));
+ * const token = sign({ sub: 'ann', exp: Math.floor(Date.now() / 1000) + 600 });
+ */
+export function createHs256Signer(
+  key: KeyObject,
+  header: { readonly alg: 'HS256'; readonly [name: string]: unknown } = HS256_HEADER,
+): Hs256Signer {
+  if (header.alg !== 'HS256') throw new TypeError("createHs256Signer: the header's alg must be HS256");
+  const prefix = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.`;
   return (payload) => {
     const signingInput = prefix + Buffer.from(JSON.stringify(payload)).toString('base64url');
     // The signing input is base64url, plain ASCII, so its Latin-1 bytes are its UTF-8 bytes;

@@ -5,10 +5,10 @@ import { checkGrant, checkRequestAgainstGrant, defaultGrant, type Grant } from '
 import { checkIdentity } from './identity.js';
 import { checkIssuerOptions, type IssuerConfig, type TokenIssuerOptions } from './issuer-options.js';
 import type { Reservation } from './limits.js';
-import type { IssuedToken, PlatformIssueInput, TokenPlatform } from './platform.js';
+import type { IssuedEntry, IssuedToken, PlatformIssueInput, TokenPlatform } from './platform.js';
 import { HttpProblem, jsonResponse, problemResponse, type TokenResponse } from './problem.js';
 import { type Protocol, protocolNamed, type TokenProtocol } from './protocols.js';
-import { type BodySource, readJsonBody, type TokenRequest } from './request.js';
+import { type BodySource, type RequestShape, readJsonBody, type TokenRequest } from './request.js';
 import type { Role } from './roles.js';
 
 export type { AuthorizeContext, TokenIssuerOptions } from './issuer-options.js';
@@ -36,7 +36,10 @@ export interface TokenIssuer<Native> {
   handle(request: IncomingTokenRequest<Native>, protocol?: TokenProtocol): Promise<TokenResponse>;
 }
 
-/** One token in a success response. */
+/**
+ * One entry of a success response: `{ token, expiresAt }`, or for credentials that are not one
+ * token (TURN's `iceServers`) the platform's own fields beside `expiresAt`.
+ */
 export interface TokenGrantResult {
   readonly token: string;
   readonly expiresAt: string;
@@ -153,10 +156,13 @@ async function issue<Native>(exchange: Exchange<Native>, config: IssuerConfig<Na
 
   // 1. Parse: the body and its targets, before anyone is identified.
   const body = readJsonBody(request, config.maxBodyBytes, config.bodyTimeoutMs);
-  const parsed = protocol.parse(isThenable(body) ? await body : body);
+  const parsed = protocol.parse(isThenable(body) ? await body : body, config.parseRequest);
   const tokenRequest = parsed.request;
-  const platforms = platformsFor(protocol, tokenRequest, config.platforms);
-  for (const platform of platforms) checkTarget(platform, tokenRequest[platform.addressedBy] as string);
+  const platforms = platformsFor(protocol, tokenRequest, config.platforms, config.requestShape);
+  for (const platform of platforms) {
+    const target = tokenRequest[platform.addressedBy];
+    if (typeof target === 'string') checkTarget(platform, target);
+  }
 
   // 2. Identify. Until it has answered with someone, the request is an attempt.
   exchange.refund = false;
@@ -177,11 +183,13 @@ async function issue<Native>(exchange: Exchange<Native>, config: IssuerConfig<Na
   const { authorize } = config;
   const context = { identity, request: tokenRequest, nativeRequest: request.native, protocol: exchange.protocolName };
   const granted: Grant | false | Promise<Grant | false> =
-    authorize === undefined ? defaultGrant(tokenRequest) : callApp(authorize, context, 'authorize', true);
+    authorize === undefined
+      ? defaultGrant(tokenRequest, config.requestShape, config.grantShape)
+      : callApp(authorize, context, 'authorize', true);
   const answer = isThenable(granted) ? await granted : granted;
   if (answer === false) throw new HttpProblem('forbidden', 'You may not have tokens for this request.');
-  let grant = checkGrant(answer);
-  const role = checkRequestAgainstGrant(tokenRequest, grant);
+  let grant = checkGrant(answer, config.grantShape);
+  const role = checkRequestAgainstGrant(tokenRequest, grant, config.requestShape);
   if (protocol.narrow !== undefined) grant = protocol.narrow(grant, role, parsed);
   for (const platform of platforms) platform.checkGrant?.(grant, role);
 
@@ -189,13 +197,12 @@ async function issue<Native>(exchange: Exchange<Native>, config: IssuerConfig<Na
   if (config.limits !== undefined) await config.limits.spendTokens(identity.id, platforms.length);
   const requested = tokenRequest.ttlMinutes === undefined ? undefined : tokenRequest.ttlMinutes * 60;
   const cap = grant.ttlMinutes === undefined ? Number.POSITIVE_INFINITY : grant.ttlMinutes * 60;
-  const transports = tokenRequest.transports ?? grant.transports ?? [];
   const inputFor = (platform: TokenPlatform): PlatformIssueInput => ({
     identity,
     grant,
     role,
-    target: tokenRequest[platform.addressedBy] as string,
-    transports,
+    target: targetOf(tokenRequest, platform),
+    request: tokenRequest,
     // The request's lifetime, else the platform's default; the grant caps either, as does the platform.
     ttlSeconds: Math.min(
       requested ?? platform.defaultTtlSeconds ?? platform.maxTtlSeconds,
@@ -208,22 +215,37 @@ async function issue<Native>(exchange: Exchange<Native>, config: IssuerConfig<Na
     // The common case: no Promise.all, and no turn waited for a platform that signs at once.
     const platform = platforms[0] as TokenPlatform;
     const signed = issueOne(platform, inputFor(platform));
-    const { token, expiresAt } = isThenable(signed) ? await signed : signed;
-    tokens[platform.tokenName] = { token, expiresAt: expiresAt.toISOString() };
+    tokens[platform.tokenName] = answerEntry(isThenable(signed) ? await signed : signed);
   } else {
     const signed = await Promise.all(platforms.map((platform) => issueOne(platform, inputFor(platform))));
     platforms.forEach((platform, index) => {
-      const { token, expiresAt } = signed[index] as IssuedToken;
-      tokens[platform.tokenName] = { token, expiresAt: expiresAt.toISOString() };
+      tokens[platform.tokenName] = answerEntry(signed[index] as IssuedToken | IssuedEntry);
     });
   }
 
   // 6. Audit: an event is only built when something receives it.
   if (config.logger !== undefined || config.onIssued !== undefined) {
-    await audit(exchange, config, { identity: identity.id, role, tokens }, tokenRequest, transports);
+    await audit(exchange, config, { identity: identity.id, role, tokens }, tokenRequest, grant);
   }
   const result = { identity: identity.id, role, tokens };
-  return jsonResponse(200, undefined, protocol.render?.(result) ?? JSON.stringify(protocol.success(result)));
+  return jsonResponse(
+    protocol.status ?? 200,
+    undefined,
+    protocol.render?.(result) ?? JSON.stringify(protocol.success(result, parsed)),
+  );
+}
+
+/** The target a platform is issued for: its field's value, or for a flag (`"turn": true`) the field's name. */
+function targetOf(request: TokenRequest, platform: TokenPlatform): string {
+  const value = request[platform.addressedBy];
+  return typeof value === 'string' ? value : platform.addressedBy;
+}
+
+/** A platform's answer as an entry of the response's `tokens`. */
+function answerEntry(signed: IssuedToken | IssuedEntry): TokenGrantResult {
+  const expiresAt = signed.expiresAt.toISOString();
+  if ('entry' in signed) return { ...signed.entry, expiresAt } as unknown as TokenGrantResult;
+  return { token: signed.token, expiresAt };
 }
 
 async function audit<Native>(
@@ -231,7 +253,7 @@ async function audit<Native>(
   config: IssuerConfig<Native>,
   body: TokenResponseBody,
   tokenRequest: TokenRequest,
-  transports: readonly string[] | 'any',
+  grant: Grant,
 ): Promise<void> {
   const expiresAt: Record<string, string> = {};
   for (const [name, result] of Object.entries(body.tokens)) expiresAt[name] = result.expiresAt;
@@ -243,7 +265,8 @@ async function audit<Native>(
     rooms: tokenRequest.room === undefined ? [] : [tokenRequest.room],
     channel: tokenRequest.channel,
     session: tokenRequest.session,
-    transports,
+    // The audit event's own field: what a Red5 Pro token carries (requested, else granted).
+    transports: tokenRequest.transports ?? grant.transports ?? [],
     expiresAt,
   };
   config.logger?.info({ event: 'roomkey.issued', audit: event }, 'roomkey: tokens issued');
@@ -318,7 +341,10 @@ function checkTarget(platform: TokenPlatform, target: string): void {
  * refuses came from the app (an identity id too long for PubNub, a grant the platform cannot
  * use): the app's mistake, answered 500 and logged with the platform's reason.
  */
-function issueOne(platform: TokenPlatform, input: PlatformIssueInput): IssuedToken | Promise<IssuedToken> {
+function issueOne(
+  platform: TokenPlatform,
+  input: PlatformIssueInput,
+): IssuedToken | IssuedEntry | Promise<IssuedToken | IssuedEntry> {
   try {
     const signed = platform.issue(input);
     return isThenable(signed) ? Promise.resolve(signed).catch((error) => platformFailure(platform, error)) : signed;
@@ -381,20 +407,31 @@ function appFailure(error: unknown, name: string, answers: boolean): never {
 }
 
 /** The platforms a request is for: the protocol's one token, or whatever the request addresses. */
-function platformsFor(protocol: Protocol, request: TokenRequest, platforms: readonly TokenPlatform[]): TokenPlatform[] {
-  if (protocol.tokenName === undefined) return addressedPlatforms(request, platforms);
+function platformsFor(
+  protocol: Protocol,
+  request: TokenRequest,
+  platforms: readonly TokenPlatform[],
+  shape: RequestShape,
+): TokenPlatform[] {
+  if (protocol.tokenName === undefined) return addressedPlatforms(request, platforms, shape);
   const platform = platforms.find((candidate) => candidate.tokenName === protocol.tokenName);
   // tokenIssuerFor checks this at start-up; a direct handle() call may still get here.
   if (platform === undefined) throw new Error(`this issuer cannot sign "${protocol.tokenName}" tokens`);
   return [platform];
 }
 
-const ADDRESS_FIELDS = ['room', 'channel', 'session'] as const;
+/** A field's value addresses its platforms: a target that is there, a flag that is `true`. */
+const addresses = (value: unknown) => value !== undefined && value !== false;
 
-function addressedPlatforms(request: TokenRequest, platforms: readonly TokenPlatform[]): TokenPlatform[] {
-  const addressed = platforms.filter((platform) => request[platform.addressedBy] !== undefined);
-  for (const field of ADDRESS_FIELDS) {
-    if (request[field] !== undefined && !platforms.some((platform) => platform.addressedBy === field)) {
+function addressedPlatforms(
+  request: TokenRequest,
+  platforms: readonly TokenPlatform[],
+  shape: RequestShape,
+): TokenPlatform[] {
+  const addressed = platforms.filter((platform) => addresses(request[platform.addressedBy]));
+  for (const [field, spec] of shape.fields) {
+    if (spec.kind === 'option' || !addresses(request[field])) continue;
+    if (!platforms.some((platform) => platform.addressedBy === field)) {
       throw new HttpProblem('invalid_request', `This service issues no tokens for "${field}".`);
     }
   }

@@ -1,44 +1,133 @@
+import type * as v from 'valibot';
 import type { Clock } from './clock.js';
 import type { Grant, Identity } from './grant.js';
+import type { TokenRequest } from './request.js';
 import type { Role } from './roles.js';
 
-/** Which field of a token request addresses a platform. */
-export type AddressField = 'room' | 'channel' | 'session';
+/** Longest lifetime a request may ask for: 30 days, Vonage's cap and more than any other. */
+export const MAX_TTL_MINUTES = 30 * 24 * 60;
+
+/**
+ * The request field that makes a request address a platform: `room`, `channel`, `session`, or
+ * any field a platform declares in {@link TokenPlatform.requestFields}.
+ */
+export type AddressField = string;
+
+/**
+ * A field of the token request (`POST /tokens`) that a platform reads. Several platforms may
+ * read the same field (Red5 Pro, Red5 Cloud and LiveKit all read `room`): they then share one
+ * field object. A request with a field no configured or built-in platform declares is refused (400).
+ */
+export interface RequestField<Value = unknown> {
+  /**
+   * The value as the pipeline keeps it, or `undefined` when it is not valid (the client then
+   * gets 400 with {@link message}). Called on every request that carries the field: keep it quick.
+   */
+  check(value: unknown): Value | undefined;
+  /** What to send instead, for a value {@link check} refused. Fixed text: never repeat the value. */
+  readonly message: string;
+  /**
+   * `'target'` (the default): a string naming what the token is for; a request addresses a
+   * platform by sending it. `'flag'`: a boolean such as `"turn": true`; only `true` addresses.
+   * `'option'`: a detail of the request (Red5 Pro `transports`) that addresses nothing.
+   */
+  readonly kind?: 'target' | 'flag' | 'option';
+  /**
+   * The grant field that lists the values a caller may send (`room` → `rooms`): a list, or
+   * `'any'`; absent or empty, none (403). The grant field is declared with it.
+   */
+  readonly grantList?: string;
+  /** The default grant (no `authorize` hook) lists the requested value in {@link grantList}. */
+  readonly inDefaultGrant?: boolean;
+  /**
+   * Any other check of the value against the grant (Red5 Pro transports): throw an
+   * `HttpProblem` (`forbidden`, 403) whose message names what is not granted.
+   */
+  checkGrant?(value: Value, grant: Grant): void;
+  /**
+   * A valibot schema that answers exactly as {@link check} does, with more detailed messages:
+   * used only to word a refusal. A property test holds the built-in fields' pairs together.
+   */
+  readonly schema?: v.GenericSchema;
+}
+
+/**
+ * A field of the grant (the app's `authorize` answer) that a platform adds: Red5 Pro
+ * `transports` and `name`, Red5 Cloud `chat`, Vonage `connectionData`. Closed by omission:
+ * a field the grant leaves out gives nothing.
+ */
+export interface GrantField<Value = unknown> {
+  /** The value as the pipeline keeps it, or `undefined` when it is not valid (the app's bug: 500). */
+  check(value: unknown): Value | undefined;
+  /** What is wrong, for a value {@link check} refused: `grant.name must be …`. */
+  readonly message: string;
+  /** The value in the default grant (no `authorize` hook); absent: not granted. */
+  readonly defaultValue?: Value;
+  /** A valibot schema that answers as {@link check} does, to word a refusal in more detail. */
+  readonly schema?: v.GenericSchema;
+}
 
 /** What the pipeline hands a platform once the request has been checked against the grant. */
 export interface PlatformIssueInput {
   readonly identity: Identity;
   readonly grant: Grant;
   readonly role: Role;
-  /** The value of the field that addresses this platform (a room, channel or session id). */
+  /**
+   * The value of the field that addresses this platform (a room, channel or session id); for a
+   * flag field (`"turn": true`), the field's name.
+   */
   readonly target: string;
   /**
-   * The transports the token may allow: the requested ones (already checked against the grant),
-   * else the granted ones; `'any'` only when the grant says so, `[]` when it grants none.
+   * The whole request, checked against the grant: fields of the platform's own beyond its target.
+   * The pipeline always passes it; absent only when a platform is called directly.
    */
-  readonly transports: readonly string[] | 'any';
+  readonly request?: TokenRequest;
+  /**
+   * Red5 Pro transports for a platform called directly (the pipeline leaves this out: Red5 Pro
+   * reads `request.transports`, else `grant.transports`).
+   */
+  readonly transports?: readonly string[] | 'any';
   /** The lifetime the request and grant allow; the platform clamps it to its own cap. */
   readonly ttlSeconds: number;
 }
 
+/** A signed token and its expiry: the answer's entry is `{ token, expiresAt }`. */
 export interface IssuedToken {
   readonly token: string;
   readonly expiresAt: Date;
 }
 
 /**
- * The one interface the pipeline knows platforms by: turn a checked grant and an identity
- * into a named token with its expiry. Adding a platform is one new module implementing it.
+ * Credentials that are not one token string (TURN's `iceServers`): the answer's entry is
+ * `{ ...entry, expiresAt }`.
  */
-export interface TokenPlatform {
-  /** The key under `tokens` in the response (`red5pro`, `conference`, `chat`, `vonage`). */
+export interface IssuedEntry {
+  readonly entry: Readonly<Record<string, unknown>>;
+  readonly expiresAt: Date;
+}
+
+/**
+ * One kind of token, as the pipeline knows it: turn a checked grant and an identity into a named
+ * token with its expiry. A built-in platform module makes these from its issuer option; an app
+ * writes its own plain object of this shape and passes it in the issuer's `platforms` option
+ * ("Write a platform" in the README).
+ */
+export interface TokenPlatform<Issued extends IssuedToken | IssuedEntry = IssuedToken | IssuedEntry> {
+  /** The key under `tokens` in the response (`red5pro`, `conference`, `chat`, `vonage`, `livekit`). */
   readonly tokenName: string;
-  /** The request field that makes a request address this platform. */
+  /** The request field that makes a request address this platform (`room`, `channel`, `session`…). */
   readonly addressedBy: AddressField;
   /** The longest lifetime this platform issues, in seconds. */
   readonly maxTtlSeconds: number;
   /** The lifetime when the request names none (the grant may still cap it). Default: `maxTtlSeconds`. */
   readonly defaultTtlSeconds?: number;
+  /**
+   * Request fields this platform reads that no built-in platform declares (its addressing field
+   * among them, unless it is `room`, `channel` or `session`).
+   */
+  readonly requestFields?: Readonly<Record<string, RequestField>>;
+  /** Grant fields this platform adds (closed by omission: absent gives nothing). */
+  readonly grantFields?: Readonly<Record<string, GrantField>>;
   /**
    * Checks a target (room, channel or session id) that passed the request schema but that this
    * platform cannot use, before anyone is identified: throw a `RoomkeyError` with code
@@ -52,22 +141,92 @@ export interface TokenPlatform {
    */
   checkGrant?(grant: Grant, role: Role): void;
   /**
+   * Refuses a user id this platform cannot carry (PubNub's 64 characters): throw a `RoomkeyError`
+   * with code `invalid_claim` whose message names the limit. The issuer's `checkUserId` calls it.
+   */
+  checkUserId?(userId: string): void;
+  /**
    * Signs. The request was checked against the grant; an `invalid_claim` thrown here means the
    * identity or the grant cannot be used by this platform, the app's mistake: 500, logged.
    * May answer synchronously: the pipeline then does not wait a turn for it.
    */
-  issue(input: PlatformIssueInput): IssuedToken | Promise<IssuedToken>;
+  issue(input: PlatformIssueInput): Issued | Promise<Issued>;
+}
+
+/** What a protocol's parser makes of a body, in the pipeline's terms. */
+export interface RouteRequest {
+  /** What `authorize` sees: a token request as the `roomkey` contract would have it. */
+  readonly request: TokenRequest;
+  /** The user the body names; it must be the identified user (403 otherwise). */
+  readonly userId?: string;
+  /** Anything else the route's `narrow` and `render` need (Red5 chat rights, LiveKit's fields). */
+  readonly extra?: Readonly<Record<string, unknown>>;
+}
+
+/** What a successful request produced, for the route to render. */
+export interface RouteResult {
+  readonly identity: string;
+  readonly role: Role;
+  readonly tokens: Readonly<Record<string, { readonly token: string; readonly expiresAt: string }>>;
 }
 
 /**
- * How an issuer option (`red5pro`, `vonage`…) becomes platforms: each platform module exports
- * one, and the issuer knows platforms only through this and {@link TokenPlatform}.
+ * A route a platform adds beside `POST /tokens`, speaking a vendor's own protocol (the Red5
+ * WebRTC SDK's two, LiveKit's standard token endpoint) through the same pipeline: identify,
+ * authorize, limits, audit and problems come with it. Adapters mount it by name.
  */
-export interface PlatformOption<Value> {
-  /** The option's name in `createTokenIssuer`'s options. */
-  readonly option: string;
-  /** The platforms for the option's value, made now: a configuration mistake throws a `TypeError`. */
-  platforms(value: Value, clock: Clock): TokenPlatform[];
+export interface PlatformRoute {
+  /** The one token this route issues; absent: every token the request addresses. */
+  readonly tokenName?: string;
+  /** Which credentials to configure when {@link tokenName} is not issued. */
+  readonly needs?: string;
+  /** The success status. Default 200. */
+  readonly status?: number;
+  /**
+   * Reads the body. `parseTokenRequest` is the issuer's own `/tokens` parser. Throw an
+   * `HttpProblem` (400) for a malformed body.
+   */
+  parse(body: unknown, parseTokenRequest: (body: unknown) => TokenRequest): RouteRequest;
+  /**
+   * Narrows the grant to what the body asked for, once it is known to lie within it (throw
+   * an `HttpProblem`, 403, otherwise).
+   */
+  narrow?(grant: Grant, role: Role, parsed: RouteRequest): Grant;
+  /** The success body. */
+  success(result: RouteResult, parsed: RouteRequest): unknown;
+  /** The success body as JSON text, when the route writes it faster than JSON.stringify would. */
+  render?(result: RouteResult): string;
+  /** RFC 9457 extension members for this route's problem responses. */
+  readonly problemMembers?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A platform module's definition: everything about one platform, in one object. The registry
+ * (`platforms/index.ts`) lists the built-in ones; the issuer, serve and the CLI know platforms
+ * only through it.
+ */
+export interface RoomkeyPlatform<Options = never, Option extends string = string, Route extends string = never> {
+  /** The issuer option that configures it (`red5pro`, `livekit`…). */
+  readonly option: Option;
+  /** Its name for people: `Red5 Pro`. */
+  readonly title: string;
+  /** How to configure it, for messages: `red5pro: { secret }`. */
+  readonly configure: string;
+  /** The tokens it can issue (`conference`, `chat`), for serve's and the CLI's lists. */
+  readonly tokenNames: readonly string[];
+  /** Request fields it reads (shared fields are shared objects). */
+  readonly requestFields?: Readonly<Record<string, RequestField>>;
+  /** Grant fields it adds. */
+  readonly grantFields?: Readonly<Record<string, GrantField>>;
+  /** Routes it adds beside `/tokens`, by protocol name. */
+  readonly routes?: Readonly<Record<Route, PlatformRoute>>;
+  /** The token platforms for the option's value, made now: a configuration mistake throws a `TypeError`. */
+  create(value: Options, context: PlatformContext): TokenPlatform[];
+}
+
+/** What a platform's `create` receives beside its option's value. */
+export interface PlatformContext {
+  readonly clock: Clock;
 }
 
 /** A ready signer (anything with `sign`) as it is, or one made from its options with the issuer's clock. */

@@ -117,7 +117,13 @@ export function tokenBodyJson(body: {
 }): string {
   let tokens = '';
   for (const name in body.tokens) {
-    const { token, expiresAt } = body.tokens[name] as { token: string; expiresAt: string };
+    const entry = body.tokens[name] as { token: string; expiresAt: string };
+    const { token, expiresAt } = entry;
+    if (typeof token !== 'string') {
+      // Credentials of another shape (TURN's iceServers): written as they are.
+      tokens += `${tokens === '' ? '' : ','}${JSON.stringify(name)}:${JSON.stringify(entry)}`;
+      continue;
+    }
     const quoted = JSON_SAFE.test(token) ? `"${token}"` : JSON.stringify(token);
     tokens += `${tokens === '' ? '' : ','}${JSON.stringify(name)}:{"token":${quoted},"expiresAt":"${expiresAt}"}`;
   }

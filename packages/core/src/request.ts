@@ -1,11 +1,15 @@
 import type { Readable } from 'node:stream';
 import { parse as parseContentType } from 'content-type';
 import * as v from 'valibot';
-import { ASCII_LETTERS, NAME_PATTERN } from './names.js';
-import { RED5PRO_TRANSPORTS } from './platforms/red5pro.js';
-import { VONAGE_SESSION_PATTERN } from './platforms/vonage.js';
+import { fieldSchema } from './fields.js';
+import { describeIssues } from './issues.js';
+import { MAX_TTL_MINUTES, type RequestField } from './platform.js';
+import { BUILT_IN_PLATFORMS } from './platforms/index.js';
 import { HttpProblem } from './problem.js';
 import { isRole, ROLES, type Role } from './roles.js';
+
+export { describeIssues } from './issues.js';
+export { MAX_TTL_MINUTES } from './platform.js';
 
 /** The largest request body roomkey reads (the HTTP contract: at most 16 KiB). */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -13,98 +17,113 @@ export const MAX_BODY_BYTES = 16 * 1024;
 /** How long reading a request body may take before 408, in milliseconds. */
 export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 
-/** Longest lifetime a request may ask for: 30 days, Vonage's cap and more than any other. */
-export const MAX_TTL_MINUTES = 30 * 24 * 60;
-
-/** A Vonage/OpenTok session id (see {@link VONAGE_SESSION_PATTERN}). */
-export const SESSION_PATTERN = VONAGE_SESSION_PATTERN;
-
-const name = (what: string) =>
-  v.pipe(
-    v.string(`${what} must be a string`),
-    v.regex(NAME_PATTERN, `${what} must be 1-128 characters of A-Z a-z 0-9 . _ - starting with a letter or digit`),
-  );
-
-const TokenRequestSchema = v.strictObject(
-  {
-    room: v.optional(name('room')),
-    role: v.optional(v.picklist(ROLES, `role must be one of ${ROLES.join(', ')}`)),
-    transports: v.optional(
-      v.pipe(
-        v.array(
-          v.pipe(
-            v.string('each transport must be a string'),
-            v.regex(ASCII_LETTERS, `each transport must be one of ${RED5PRO_TRANSPORTS.join(', ')}`),
-            v.toUpperCase(),
-            v.picklist(RED5PRO_TRANSPORTS, `each transport must be one of ${RED5PRO_TRANSPORTS.join(', ')}`),
-          ),
-          'transports must be an array',
-        ),
-        v.minLength(1, 'transports must not be empty: leave it out to use the granted transports'),
-        v.maxLength(RED5PRO_TRANSPORTS.length * 2, 'transports lists too many entries'),
-      ),
-    ),
-    channel: v.optional(name('channel')),
-    session: v.optional(
-      v.pipe(
-        v.string('session must be a string'),
-        v.regex(SESSION_PATTERN, 'session must be a Vonage session id (a digit, "_", then URL-safe base64)'),
-      ),
-    ),
-    ttlMinutes: v.optional(
-      v.pipe(
-        v.number('ttlMinutes must be a number'),
-        v.integer('ttlMinutes must be a whole number'),
-        v.minValue(1, 'ttlMinutes must be at least 1'),
-        v.maxValue(MAX_TTL_MINUTES, `ttlMinutes must be at most ${MAX_TTL_MINUTES}`),
-      ),
-    ),
-  },
-  'unknown field',
-);
-
-/** A token request after validation (the HTTP contract in the README). */
+/**
+ * A token request after validation (the HTTP contract in the README): `role` and `ttlMinutes`,
+ * and the fields the platforms read (the built-in ones below; an app's platform may add its own).
+ */
 export interface TokenRequest {
+  /** Red5 Pro, Red5 Cloud conference, LiveKit. */
   readonly room?: string;
   readonly role?: Role;
-  /** Upper-cased, checked against the Red5 Pro transports. */
+  /** Red5 Pro: upper-cased, checked against its transports. */
   readonly transports?: readonly string[];
+  /** Red5 Cloud chat. */
   readonly channel?: string;
+  /** Vonage Video, OpenTok. */
   readonly session?: string;
   readonly ttlMinutes?: number;
+  /** Fields of an app's own platforms, checked by their `requestFields`. */
+  readonly [field: string]: unknown;
 }
 
+/** The fields a request may carry and how each is checked: the core's two and the platforms'. */
+export interface RequestShape {
+  /** The platforms' fields, by name, in the registry's order. */
+  readonly fields: ReadonlyMap<string, RequestField>;
+  /** The valibot schema that words a refusal. */
+  readonly schema: v.GenericSchema;
+  /** Every field as `undefined`, copied into each request (see {@link parseTokenRequest}). */
+  readonly template: Readonly<Record<string, undefined>>;
+}
+
+const CORE_FIELDS = ['role', 'ttlMinutes'];
+
+/**
+ * Gathers the request fields of platform definitions: a field several platforms read must be
+ * the same object (the shared `room`); two different ones of one name are a `TypeError`.
+ */
+export function gatherFields<Field>(
+  sources: Iterable<Readonly<Record<string, Field>> | undefined>,
+  what: string,
+  reserved: readonly string[],
+): Map<string, Field> {
+  const fields = new Map<string, Field>();
+  for (const source of sources) {
+    if (source === undefined) continue;
+    for (const [name, field] of Object.entries(source)) {
+      if (reserved.includes(name))
+        throw new TypeError(`a platform declares the ${what} field "${name}", which roomkey owns`);
+      const earlier = fields.get(name);
+      if (earlier !== undefined && earlier !== field) {
+        throw new TypeError(`two platforms declare the ${what} field "${name}" differently: share one field object`);
+      }
+      fields.set(name, field);
+    }
+  }
+  return fields;
+}
+
+/** The shape of requests for these platform fields (checked once, when an issuer is made). */
+export function requestShape(fields: ReadonlyMap<string, RequestField>): RequestShape {
+  const entries: Record<string, v.GenericSchema> = {};
+  const template: Record<string, undefined> = { role: undefined, ttlMinutes: undefined };
+  for (const [name, field] of fields) {
+    if (typeof field?.check !== 'function' || typeof field.message !== 'string') {
+      throw new TypeError(`request field "${name}" must be an object { check(value), message }`);
+    }
+    entries[name] = v.optional(fieldSchema(field));
+    template[name] = undefined;
+  }
+  entries.role = v.optional(v.picklist(ROLES, `role must be one of ${ROLES.join(', ')}`));
+  entries.ttlMinutes = v.optional(
+    v.pipe(
+      v.number('ttlMinutes must be a number'),
+      v.integer('ttlMinutes must be a whole number'),
+      v.minValue(1, 'ttlMinutes must be at least 1'),
+      v.maxValue(MAX_TTL_MINUTES, `ttlMinutes must be at most ${MAX_TTL_MINUTES}`),
+    ),
+  );
+  return { fields, schema: v.strictObject(entries, 'unknown field'), template };
+}
+
+/** The request fields of the built-in platforms. */
+export const BUILT_IN_REQUEST_FIELDS: ReadonlyMap<string, RequestField> = gatherFields(
+  BUILT_IN_PLATFORMS.map((platform) => platform.requestFields),
+  'request',
+  CORE_FIELDS,
+);
+
+/** The shape of requests to an issuer whose platforms add no fields of their own. */
+export const BUILT_IN_REQUEST_SHAPE: RequestShape = requestShape(BUILT_IN_REQUEST_FIELDS);
+
 /** Validates a parsed JSON body against the contract; unknown fields are refused. */
-export function parseTokenRequest(body: unknown): TokenRequest {
+export function parseTokenRequest(body: unknown, shape: RequestShape = BUILT_IN_REQUEST_SHAPE): TokenRequest {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new HttpProblem('invalid_request', 'The request body must be a JSON object.');
   }
-  const quick = quickTokenRequest(body as Record<string, unknown>);
+  const quick = quickTokenRequest(body as Record<string, unknown>, shape);
   if (quick !== undefined) return quick;
-  const request = parseTokenRequestBySchema(body);
-  return { ...emptyRequest(), ...request } as TokenRequest;
+  const request = parseTokenRequestBySchema(body, shape);
+  return { ...shape.template, ...request } as TokenRequest;
 }
 
 /** {@link parseTokenRequest} by the schema alone: the reference {@link quickTokenRequest} must agree with. */
-export function parseTokenRequestBySchema(body: object): TokenRequest {
-  const result = v.safeParse(TokenRequestSchema, body);
+export function parseTokenRequestBySchema(body: object, shape: RequestShape = BUILT_IN_REQUEST_SHAPE): TokenRequest {
+  const result = v.safeParse(shape.schema, body);
   if (!result.success) {
     throw new HttpProblem('invalid_request', describeIssues(result.issues));
   }
-  const request = result.output;
-  if (request.transports) {
-    return { ...request, transports: [...new Set(request.transports)] } as TokenRequest;
-  }
-  return request as TokenRequest;
-}
-
-const TRANSPORT_SET: ReadonlySet<string> = new Set(RED5PRO_TRANSPORTS);
-
-/** A transport name in any ASCII case, upper-cased; `undefined` for anything else. */
-export function knownTransport(value: unknown): string | undefined {
-  if (typeof value !== 'string' || !ASCII_LETTERS.test(value)) return undefined;
-  const upper = value.toUpperCase();
-  return TRANSPORT_SET.has(upper) ? upper : undefined;
+  return result.output as TokenRequest;
 }
 
 /**
@@ -113,80 +132,32 @@ export function knownTransport(value: unknown): string | undefined {
  * holds the two together). Anything unusual (an unknown key, a bad value) returns `undefined`,
  * and the schema then decides and words the refusal. The schema's run was ~1.3 µs of every
  * request in the HTTP benchmark; this is a few hundred nanoseconds.
+ *
+ * Every field is written out, absent ones as `undefined`: a field is then never read from
+ * `Object.prototype`, so a polluted prototype cannot add a room or transports.
  */
-export function quickTokenRequest(body: Record<string, unknown>): TokenRequest | undefined {
-  const request = emptyRequest();
+export function quickTokenRequest(
+  body: Record<string, unknown>,
+  shape: RequestShape = BUILT_IN_REQUEST_SHAPE,
+): TokenRequest | undefined {
+  const request: Record<string, unknown> = { ...shape.template };
+  const { fields } = shape;
   for (const key in body) {
     if (!Object.hasOwn(body, key)) return undefined;
     const value = body[key];
-    switch (key) {
-      case 'room':
-      case 'channel':
-        if (typeof value !== 'string' || !NAME_PATTERN.test(value)) return undefined;
-        request[key] = value;
-        break;
-      case 'role':
-        if (!isRole(value)) return undefined;
-        request.role = value;
-        break;
-      case 'session':
-        if (typeof value !== 'string' || !SESSION_PATTERN.test(value)) return undefined;
-        request.session = value;
-        break;
-      case 'ttlMinutes':
-        if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MAX_TTL_MINUTES) return undefined;
-        request.ttlMinutes = value as number;
-        break;
-      case 'transports': {
-        if (!Array.isArray(value) || value.length === 0 || value.length > RED5PRO_TRANSPORTS.length * 2) {
-          return undefined;
-        }
-        const transports: string[] = [];
-        for (const entry of value) {
-          const transport = knownTransport(entry);
-          if (transport === undefined) return undefined;
-          if (!transports.includes(transport)) transports.push(transport);
-        }
-        request.transports = transports;
-        break;
-      }
-      default:
-        return undefined;
+    if (key === 'role') {
+      if (!isRole(value)) return undefined;
+      request.role = value;
+    } else if (key === 'ttlMinutes') {
+      if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MAX_TTL_MINUTES) return undefined;
+      request.ttlMinutes = value;
+    } else {
+      const checked = fields.get(key)?.check(value);
+      if (checked === undefined) return undefined;
+      request[key] = checked;
     }
   }
   return request as TokenRequest;
-}
-
-/**
- * A request with every field written out, absent ones as `undefined`: a field is then never
- * read from `Object.prototype`, so a polluted prototype cannot add a room or transports.
- */
-function emptyRequest(): { -readonly [K in keyof TokenRequest]: TokenRequest[K] | undefined } {
-  return {
-    room: undefined,
-    role: undefined,
-    transports: undefined,
-    channel: undefined,
-    session: undefined,
-    ttlMinutes: undefined,
-  };
-}
-
-const SAFE_KEY = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
-
-/**
- * Turns schema issues into a sentence that never repeats a submitted value: each issue's own
- * (fixed) message, or the name of an unknown field when it is a plain identifier.
- */
-export function describeIssues(issues: readonly v.BaseIssue<unknown>[], lead = 'Invalid token request: '): string {
-  const parts = issues.slice(0, 3).map((issue) => {
-    const key = issue.path?.[0]?.key;
-    if (issue.type === 'strict_object' && issue.path?.length === 1) {
-      return typeof key === 'string' && SAFE_KEY.test(key) ? `unknown field "${key}"` : 'an unknown field';
-    }
-    return issue.message;
-  });
-  return `${lead}${parts.join('; ')}.`;
 }
 
 /** Request headers as Node gives them (lower-case names) or as the Fetch API does. */

@@ -4,9 +4,16 @@ import { type Clock, epochSeconds, resolveClock } from '../clock.js';
 import { RoomkeyError } from '../errors.js';
 import { createHs256Signer } from '../jws.js';
 import { rejectUnknownOptions } from '../options.js';
-import { type PlatformOption, signerFrom } from '../platform.js';
+import { type RoomkeyPlatform, signerFrom } from '../platform.js';
 import type { SignedToken } from './red5pro.js';
-import { checkVonageInput, type VonageRole, type VonageTokenInput, vonagePlatform } from './vonage.js';
+import {
+  checkVonageInput,
+  VONAGE_GRANT_FIELDS,
+  VONAGE_SESSION_FIELD,
+  type VonageRole,
+  type VonageTokenInput,
+  vonagePlatform,
+} from './vonage.js';
 
 export interface OpenTokSignerOptions {
   /** The OpenTok project's API key (digits). */
@@ -127,8 +134,16 @@ function encodeT1(data: OpenTokTokenData, apiKey: string, apiSecret: string): st
   return `T1==${Buffer.from(`partner_id=${apiKey}&sig=${signature}:${encoded}`, 'utf8').toString('base64')}`;
 }
 
-/** The issuer's `opentok` option (a legacy project; `session` → `vonage`): a signer or its options. */
-export const openTokOption: PlatformOption<OpenTokSigner | OpenTokSignerOptions> = {
+/**
+ * Legacy OpenTok projects: option `opentok` (a signer from {@link createOpenTokSigner}, or its
+ * options); a `session` gets a `vonage` token, as with Vonage Video.
+ */
+export const openTokDefinition: RoomkeyPlatform<OpenTokSigner | OpenTokSignerOptions, 'opentok'> = {
   option: 'opentok',
-  platforms: (value, clock) => [vonagePlatform(signerFrom(value, createOpenTokSigner, clock))],
+  title: 'OpenTok',
+  configure: 'opentok: { apiKey, apiSecret }',
+  tokenNames: ['vonage'],
+  requestFields: { session: VONAGE_SESSION_FIELD },
+  grantFields: VONAGE_GRANT_FIELDS,
+  create: (value, { clock }) => [vonagePlatform(signerFrom(value, createOpenTokSigner, clock))],
 };

@@ -1,11 +1,13 @@
 import { createCipheriv, createDecipheriv, createHash, createSecretKey } from 'node:crypto';
+import * as v from 'valibot';
 import { type Clock, epochSeconds, resolveClock } from '../clock.js';
 import { RoomkeyError } from '../errors.js';
+import { CHANNEL_FIELD, CHANNELS_FIELD, ROOM_FIELD, ROOMS_FIELD } from '../fields.js';
 import type { ChatRights, Grant } from '../grant.js';
 import { createHs256Signer, type Hs256Signer } from '../jws.js';
 import { describeBadName, describeNonCanonicalId, hasControlCharacter, isValidName } from '../names.js';
 import { rejectUnknownOptions } from '../options.js';
-import type { IssuedToken, PlatformIssueInput, PlatformOption, TokenPlatform } from '../platform.js';
+import type { GrantField, IssuedToken, PlatformIssueInput, RoomkeyPlatform, TokenPlatform } from '../platform.js';
 import { HttpProblem } from '../problem.js';
 import type { Role } from '../roles.js';
 import {
@@ -18,7 +20,10 @@ import {
   type PubNubAccessManager,
   type PubNubChannelPermissions,
 } from './pubnub.js';
+import { grantedChatRights, RED5_SDK_ROUTES } from './red5-sdk-routes.js';
 import type { SignedToken } from './red5pro.js';
+
+export { grantedChatRights };
 
 /** Values of the Red5 Cloud conference token's `role` claim. */
 export const RED5CLOUD_ROLES = ['admin', 'publisher', 'subscriber'] as const;
@@ -449,7 +454,7 @@ function wholeMinutes(ttlSeconds: number): number {
  * The Red5 Cloud conference platform for the issuing pipeline: a `room` request gets a
  * `conference` token for that room, with the role mapped as the README's role table says.
  */
-export function red5CloudConferencePlatform(client: Red5Client): TokenPlatform {
+export function red5CloudConferencePlatform(client: Red5Client): TokenPlatform<IssuedToken> {
   if (!(client instanceof Red5Client)) {
     throw new TypeError('red5CloudConferencePlatform(client): client must be a Red5Client');
   }
@@ -482,7 +487,7 @@ export type Red5CloudChatRights = ChatRights;
  * token. Read and write come from the grant's `chat` when it has one (an absent right is not
  * given), otherwise from the role: subscribers read, every other role reads and writes.
  */
-export function red5CloudChatPlatform(client: Red5Client): TokenPlatform {
+export function red5CloudChatPlatform(client: Red5Client): TokenPlatform<IssuedToken> {
   if (!(client instanceof Red5Client)) {
     throw new TypeError('red5CloudChatPlatform(client): client must be a Red5Client');
   }
@@ -522,22 +527,46 @@ function chatRights(input: PlatformIssueInput): { read: boolean; write: boolean 
   return grantedChatRights(input.grant, input.role);
 }
 
-/**
- * The chat rights a grant gives for a role: the grant's `chat` when it has one (an absent
- * right is not given), otherwise the role's: subscribers read, every other role reads and writes.
- */
-export function grantedChatRights(grant: Grant, role: Role): { read: boolean; write: boolean } {
-  if (grant.chat === undefined) return { read: true, write: role !== 'subscriber' };
-  return { read: grant.chat.read === true, write: grant.chat.write === true };
-}
+const chatMessage = 'grant.chat must be an object { read?: boolean, write?: boolean }';
 
 /**
- * The issuer's `red5cloud` option: a {@link Red5Client}, or `{ masterKey, masterSecret, pubnub? }`.
- * A `room` gets a `conference` token, a `channel` a `chat` token.
+ * `chat` in a grant: read and write rights on the granted channels (and on a conference's own
+ * channel). Absent: the role decides (subscribers read; others read and write).
  */
-export const red5CloudOption: PlatformOption<Red5Client | CreateRed5CloudClientOptions> = {
+export const RED5CLOUD_CHAT_FIELD: GrantField<ChatRights> = {
+  message: chatMessage,
+  check(value) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    for (const right in value) {
+      const given = (value as Record<string, unknown>)[right];
+      if ((right !== 'read' && right !== 'write') || typeof given !== 'boolean') return undefined;
+    }
+    return value as ChatRights;
+  },
+  schema: v.strictObject(
+    { read: v.optional(v.boolean(chatMessage)), write: v.optional(v.boolean(chatMessage)) },
+    chatMessage,
+  ),
+};
+
+/**
+ * Red5 Cloud: option `red5cloud` (a {@link Red5Client}, or `{ masterKey, masterSecret, pubnub? }`);
+ * a `room` gets a `conference` token, a `channel` a `chat` token; the Red5 WebRTC SDK's two
+ * routes. Grant fields: `rooms`, `channels`, `chat`.
+ */
+export const red5CloudDefinition: RoomkeyPlatform<
+  Red5Client | CreateRed5CloudClientOptions,
+  'red5cloud',
+  'red5-chat' | 'red5-conference'
+> = {
   option: 'red5cloud',
-  platforms(value, clock) {
+  title: 'Red5 Cloud',
+  configure: 'red5cloud: { masterKey, masterSecret }',
+  tokenNames: ['conference', 'chat'],
+  requestFields: { room: ROOM_FIELD, channel: CHANNEL_FIELD },
+  grantFields: { rooms: ROOMS_FIELD, channels: CHANNELS_FIELD, chat: RED5CLOUD_CHAT_FIELD },
+  routes: RED5_SDK_ROUTES,
+  create(value, { clock }) {
     const client = value instanceof Red5Client ? value : createRed5CloudClient({ clock, ...value });
     return [red5CloudConferencePlatform(client), red5CloudChatPlatform(client)];
   },

@@ -1,12 +1,17 @@
+import * as v from 'valibot';
 import { type Clock, epochSeconds, resolveClock } from '../clock.js';
 import { RoomkeyError } from '../errors.js';
+import { ROOM_FIELD, ROOMS_FIELD, textField } from '../fields.js';
+import type { Grant } from '../grant.js';
 import { createHs256Signer, randomJwtId } from '../jws.js';
-import { hasControlCharacter, joinNameList } from '../names.js';
+import { ASCII_LETTERS, hasControlCharacter, joinNameList } from '../names.js';
 import { rejectUnknownOptions } from '../options.js';
 import {
+  type GrantField,
   type IssuedToken,
   type PlatformIssueInput,
-  type PlatformOption,
+  type RequestField,
+  type RoomkeyPlatform,
   signerFrom,
   type TokenPlatform,
 } from '../platform.js';
@@ -319,13 +324,15 @@ function joinKnown(entries: unknown, known: KnownValues): string {
  * The Red5 Pro token platform for the issuing pipeline: a room request gets a token for that
  * room alone, with the role mapped as the README's role table says and the grant's transports and name.
  */
-export function red5ProPlatform(signer: Red5ProSigner): TokenPlatform {
+export function red5ProPlatform(signer: Red5ProSigner): TokenPlatform<IssuedToken> {
   return {
     tokenName: 'red5pro',
     addressedBy: 'room',
     maxTtlSeconds: signer.maxTtlSeconds,
     issue(input: PlatformIssueInput) {
-      if (input.transports !== 'any' && input.transports.length === 0) {
+      // The requested transports (checked against the grant), else the granted ones; none: refused.
+      const transports = input.request?.transports ?? input.transports ?? input.grant.transports ?? [];
+      if (transports !== 'any' && transports.length === 0) {
         throw new HttpProblem(
           'forbidden',
           'No Red5 Pro transports are granted to you (the grant lists none): a Red5 Pro token needs at least one.',
@@ -336,7 +343,7 @@ export function red5ProPlatform(signer: Red5ProSigner): TokenPlatform {
         subject: input.identity.id,
         roles: RED5PRO_ROLE_MAP[input.role],
         rooms: [input.target],
-        transports: input.transports,
+        transports,
         ...(input.grant.name !== undefined && { name: input.grant.name }),
         ttlSeconds: input.ttlSeconds,
       });
@@ -344,8 +351,106 @@ export function red5ProPlatform(signer: Red5ProSigner): TokenPlatform {
   };
 }
 
-/** The issuer's `red5pro` option: a signer from {@link createRed5ProSigner}, or its options. */
-export const red5ProOption: PlatformOption<Red5ProSigner | Red5ProSignerOptions> = {
+const TRANSPORT_SET: ReadonlySet<string> = new Set(RED5PRO_TRANSPORTS);
+
+/** A transport name in any ASCII case, upper-cased; `undefined` for anything else. */
+export function knownTransport(value: unknown): string | undefined {
+  if (typeof value !== 'string' || !ASCII_LETTERS.test(value)) return undefined;
+  const upper = value.toUpperCase();
+  return TRANSPORT_SET.has(upper) ? upper : undefined;
+}
+
+const transportMessage = `each transport must be one of ${RED5PRO_TRANSPORTS.join(', ')}`;
+const transportEntry = (typeMessage: string, message: string) =>
+  v.pipe(
+    v.string(typeMessage),
+    v.regex(ASCII_LETTERS, message),
+    v.toUpperCase(),
+    v.picklist(RED5PRO_TRANSPORTS, message),
+  );
+
+/**
+ * `transports` in a request: the Red5 Pro protocols the token is for, any case, upper-cased and
+ * without repeats; each must be granted. Left out, the token carries the granted ones.
+ */
+export const RED5PRO_TRANSPORTS_FIELD: RequestField<readonly string[]> = {
+  kind: 'option',
+  message: transportMessage,
+  check(value) {
+    if (!Array.isArray(value) || value.length === 0 || value.length > RED5PRO_TRANSPORTS.length * 2) return undefined;
+    const transports: string[] = [];
+    for (const entry of value) {
+      const transport = knownTransport(entry);
+      if (transport === undefined) return undefined;
+      if (!transports.includes(transport)) transports.push(transport);
+    }
+    return transports;
+  },
+  checkGrant(requested, grant: Grant) {
+    const granted = grant.transports ?? [];
+    if (granted !== 'any' && requested.some((transport) => !granted.includes(transport))) {
+      throw new HttpProblem('forbidden', 'A requested transport is not granted to you.');
+    }
+  },
+  schema: v.pipe(
+    v.array(transportEntry('each transport must be a string', transportMessage), 'transports must be an array'),
+    v.minLength(1, 'transports must not be empty: leave it out to use the granted transports'),
+    v.maxLength(RED5PRO_TRANSPORTS.length * 2, 'transports lists too many entries'),
+    v.transform((transports) => [...new Set(transports)]),
+  ),
+};
+
+const grantTransportsMessage = `grant.transports must be 'any' or a list of ${RED5PRO_TRANSPORTS.join(', ')}`;
+
+/**
+ * `transports` in a grant: the Red5 Pro protocols a caller may use, any case, or `'any'`.
+ * Absent: none, so a Red5 Pro token is refused (403). An empty list is a mistake (500).
+ */
+export const RED5PRO_GRANT_TRANSPORTS_FIELD: GrantField<readonly string[] | 'any'> = {
+  message: grantTransportsMessage,
+  // The least privilege without an authorize hook is still any transport: the room is the limit.
+  defaultValue: 'any',
+  check(value) {
+    if (value === 'any') return value;
+    if (!Array.isArray(value) || value.length === 0) return undefined;
+    const upper: string[] = [];
+    for (const entry of value) {
+      const transport = knownTransport(entry);
+      if (transport === undefined) return undefined;
+      upper.push(transport);
+    }
+    return upper;
+  },
+  schema: v.union(
+    [
+      v.literal('any'),
+      v.pipe(
+        v.array(transportEntry(grantTransportsMessage, grantTransportsMessage), grantTransportsMessage),
+        v.minLength(
+          1,
+          "grant.transports is an empty list: list the transports the caller may use, say 'any', or leave it out to grant none",
+        ),
+      ),
+    ],
+    grantTransportsMessage,
+  ),
+};
+
+/**
+ * Red5 Pro: option `red5pro` (a signer from {@link createRed5ProSigner}, or its options); a
+ * `room` gets a `red5pro` token. Grant fields: `rooms`, `transports`, and `name` (the display
+ * name written into the token; personal data, so only the grant sets it).
+ */
+export const red5ProDefinition: RoomkeyPlatform<Red5ProSigner | Red5ProSignerOptions, 'red5pro'> = {
   option: 'red5pro',
-  platforms: (value, clock) => [red5ProPlatform(signerFrom(value, createRed5ProSigner, clock))],
+  title: 'Red5 Pro',
+  configure: 'red5pro: { secret }',
+  tokenNames: ['red5pro'],
+  requestFields: { room: ROOM_FIELD, transports: RED5PRO_TRANSPORTS_FIELD },
+  grantFields: {
+    rooms: ROOMS_FIELD,
+    transports: RED5PRO_GRANT_TRANSPORTS_FIELD,
+    name: textField('name', 256, { printable: true, min: 1 }),
+  },
+  create: (value, { clock }) => [red5ProPlatform(signerFrom(value, createRed5ProSigner, clock))],
 };

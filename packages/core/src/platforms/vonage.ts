@@ -4,11 +4,12 @@ import { availableParallelism } from 'node:os';
 import pLimit from 'p-limit';
 import { type Clock, epochSeconds, resolveClock } from '../clock.js';
 import { RoomkeyError } from '../errors.js';
+import { targetField, targetListField, textField } from '../fields.js';
 import { rejectUnknownOptions } from '../options.js';
 import {
   type IssuedToken,
   type PlatformIssueInput,
-  type PlatformOption,
+  type RoomkeyPlatform,
   signerFrom,
   type TokenPlatform,
 } from '../platform.js';
@@ -300,7 +301,7 @@ export interface SessionTokenSigner {
  * The Vonage Video token platform for the issuing pipeline: a `session` request gets a
  * `vonage` token with the role mapped as the README's role table says and connection data from the grant only.
  */
-export function vonagePlatform(signer: SessionTokenSigner): TokenPlatform {
+export function vonagePlatform(signer: SessionTokenSigner): TokenPlatform<IssuedToken> {
   return {
     tokenName: 'vonage',
     addressedBy: 'session',
@@ -319,8 +320,31 @@ export function vonagePlatform(signer: SessionTokenSigner): TokenPlatform {
   };
 }
 
-/** The issuer's `vonage` option: a signer from {@link createVonageVideoSigner}, or its options. */
-export const vonageOption: PlatformOption<VonageVideoSigner | VonageVideoSignerOptions> = {
+/** `session` in a request: the Vonage (or OpenTok) session a `vonage` token joins. */
+export const VONAGE_SESSION_FIELD = targetField(
+  'session',
+  VONAGE_SESSION_PATTERN,
+  'sessions',
+  'session must be a Vonage session id (a digit, "_", then URL-safe base64)',
+);
+
+/** The grant fields Vonage Video and OpenTok read: `sessions`, and `connectionData`. */
+export const VONAGE_GRANT_FIELDS = {
+  sessions: targetListField('sessions', VONAGE_SESSION_PATTERN),
+  /** Connection data, visible to everyone in the session: only the grant sets it, never the request. */
+  connectionData: textField('connectionData', VONAGE_MAX_DATA_LENGTH),
+};
+
+/**
+ * Vonage Video: option `vonage` (a signer from {@link createVonageVideoSigner}, or its options);
+ * a `session` gets a `vonage` token. Grant fields: `sessions`, `connectionData`.
+ */
+export const vonageDefinition: RoomkeyPlatform<VonageVideoSigner | VonageVideoSignerOptions, 'vonage'> = {
   option: 'vonage',
-  platforms: (value, clock) => [vonagePlatform(signerFrom(value, createVonageVideoSigner, clock))],
+  title: 'Vonage Video',
+  configure: 'vonage: { applicationId, privateKey }',
+  tokenNames: ['vonage'],
+  requestFields: { session: VONAGE_SESSION_FIELD },
+  grantFields: VONAGE_GRANT_FIELDS,
+  create: (value, { clock }) => [vonagePlatform(signerFrom(value, createVonageVideoSigner, clock))],
 };

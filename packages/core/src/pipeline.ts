@@ -128,7 +128,7 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
       }
     },
   };
-  ISSUERS.add(issuer);
+  ISSUERS.set(issuer, config.platforms);
   return issuer;
 }
 
@@ -231,7 +231,8 @@ async function issue<Native>(exchange: Exchange<Native>, config: IssuerConfig<Na
   return jsonResponse(
     protocol.status ?? 200,
     undefined,
-    protocol.render?.(result) ?? JSON.stringify(protocol.success(result, parsed)),
+    protocol.render?.(result) ??
+      JSON.stringify(protocol.success(result, parsed, protocol.tokenName === undefined ? undefined : platforms[0])),
   );
 }
 
@@ -273,7 +274,8 @@ async function audit<Native>(
   if (config.onIssued !== undefined) await callApp(config.onIssued, event, 'onIssued');
 }
 
-const ISSUERS = new WeakSet<object>();
+/** Every issuer made here, with its platforms (for the routes' start-up checks). */
+const ISSUERS = new WeakMap<object, readonly TokenPlatform[]>();
 
 /** Gives a failed-attempt point back; a store that fails here costs the client a point, no more. */
 async function release(exchange: Exchange<unknown>, logError: LogError): Promise<void> {
@@ -301,7 +303,8 @@ export function tokenIssuerFor<Native>(
   value: TokenIssuer<Native> | TokenIssuerOptions<Native>,
   protocol: TokenProtocol = 'roomkey',
 ): TokenIssuer<Native> {
-  const { tokenName, needs } = protocolNamed(protocol);
+  const route = protocolNamed(protocol);
+  const { tokenName, needs } = route;
   const issuer =
     typeof value === 'object' && value !== null && ISSUERS.has(value)
       ? (value as TokenIssuer<Native>)
@@ -309,6 +312,8 @@ export function tokenIssuerFor<Native>(
   if (tokenName !== undefined && !issuer.tokenNames.includes(tokenName)) {
     throw new TypeError(`the ${protocol} route answers with a "${tokenName}" token: configure ${needs}`);
   }
+  const platform = ISSUERS.get(issuer)?.find((candidate) => candidate.tokenName === tokenName);
+  if (platform !== undefined) route.checkPlatform?.(platform);
   return issuer;
 }
 

@@ -192,8 +192,13 @@ export interface PlatformRoute {
    * an `HttpProblem`, 403, otherwise).
    */
   narrow?(grant: Grant, role: Role, parsed: RouteRequest): Grant;
-  /** The success body. */
-  success(result: RouteResult, parsed: RouteRequest): unknown;
+  /**
+   * Refuses, at start-up, an issuer whose platform for {@link tokenName} cannot serve this route
+   * (LiveKit's endpoint without the server URL): throw a `TypeError` that says what to set.
+   */
+  checkPlatform?(platform: TokenPlatform): void;
+  /** The success body; `platform` is the one that issued {@link tokenName}, when the route names one. */
+  success(result: RouteResult, parsed: RouteRequest, platform: TokenPlatform | undefined): unknown;
   /** The success body as JSON text, when the route writes it faster than JSON.stringify would. */
   render?(result: RouteResult): string;
   /** RFC 9457 extension members for this route's problem responses. */

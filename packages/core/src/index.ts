@@ -41,6 +41,23 @@ export type {
 } from './platform.js';
 export { BUILT_IN_PLATFORMS } from './platforms/index.js';
 export {
+  createLiveKitSigner,
+  LIVEKIT_DEFAULT_TTL_SECONDS,
+  LIVEKIT_MAX_METADATA_LENGTH,
+  LIVEKIT_MAX_TTL_SECONDS,
+  LIVEKIT_SOURCES,
+  type LiveKitClaims,
+  type LiveKitClientFields,
+  type LiveKitGrant,
+  type LiveKitOptions,
+  type LiveKitSigner,
+  type LiveKitSignInput,
+  type LiveKitSource,
+  type LiveKitTokenPlatform,
+  type LiveKitVideoGrant,
+  liveKitPlatform,
+} from './platforms/livekit.js';
+export {
   createOpenTokSigner,
   type OpenTokJwtClaims,
   type OpenTokSigner,

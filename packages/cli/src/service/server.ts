@@ -27,8 +27,7 @@ const TOKEN_ROUTES: Readonly<Record<string, TokenProtocol>> = {
   '/chat-token': 'red5-chat',
   '/config-meetings/api/generate-token': 'red5-conference',
 };
-const PROTOCOL_TOKEN: Readonly<Record<TokenProtocol, TokenName | undefined>> = {
-  roomkey: undefined,
+const PROTOCOL_TOKEN: Readonly<Partial<Record<TokenProtocol, TokenName>>> = {
   'red5-chat': 'chat',
   'red5-conference': 'conference',
 };

@@ -1,4 +1,5 @@
 import type { RoomkeyPlatform } from '../platform.js';
+import { liveKitDefinition } from './livekit.js';
 import { openTokDefinition } from './opentok.js';
 import { red5CloudDefinition } from './red5cloud.js';
 import { red5ProDefinition } from './red5pro.js';
@@ -14,4 +15,5 @@ export const BUILT_IN_PLATFORMS = [
   vonageDefinition,
   openTokDefinition,
   red5CloudDefinition,
+  liveKitDefinition,
 ] as const satisfies readonly RoomkeyPlatform<never>[];

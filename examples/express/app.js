@@ -1,13 +1,13 @@
 import { createTokenIssuer, problemResponse } from '@roomkey/core';
 import { authorizeDemoUser, createDemoPage, DEMO_COOKIE, identifyDemoUser } from '@roomkey/example-shared';
-import { issueRed5ChatToken, issueRed5ConferenceToken, issueTokens } from '@roomkey/express';
+import { issueLiveKitToken, issueRed5ChatToken, issueRed5ConferenceToken, issueTokens } from '@roomkey/express';
 import cookieParser from 'cookie-parser';
 import express from 'express';
 
 /**
  * The example token server as an Express app: POST /tokens (Red5 Pro, plus Red5 Cloud and
- * Vonage when configured), the Red5 WebRTC SDK's two routes when Red5 Cloud is configured, and
- * JSON problems for everything else.
+ * Vonage when configured), the Red5 WebRTC SDK's two routes when Red5 Cloud is configured,
+ * LiveKit's token endpoint when LiveKit is, and JSON problems for everything else.
  */
 /**
  * `issuer`: platforms (`red5pro`, `red5cloud`, `vonage`/`opentok`) and hardening options
@@ -40,6 +40,8 @@ export function createApp({ issuer: issuerOptions, trustProxy = false, logger, r
     app.all('/chat-token', issueRed5ChatToken(issuer));
     app.all('/config-meetings/api/generate-token', issueRed5ConferenceToken(issuer));
   }
+  // LiveKit's standard token endpoint, for its client SDKs' TokenSource.endpoint(url).
+  if (issuerOptions.livekit) app.all('/livekit-token', issueLiveKitToken(issuer));
 
   app.use((_req, res) => send(res, problemResponse('not_found', 'No such route: tokens are at POST /tokens.')));
   // Express's default handler would answer HTML with a stack trace in development.

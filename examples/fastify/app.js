@@ -23,9 +23,15 @@ export function createApp({ issuer: issuerOptions, trustProxy = false, logger, r
   app.register(cookie);
 
   // One issuer for every route, in a scope where roomkey reads the raw body itself.
-  const routes = issuerOptions.red5cloud
-    ? { roomkey: '/tokens', 'red5-chat': '/chat-token', 'red5-conference': '/config-meetings/api/generate-token' }
-    : { roomkey: '/tokens' };
+  const routes = {
+    roomkey: '/tokens',
+    ...(issuerOptions.red5cloud && {
+      'red5-chat': '/chat-token',
+      'red5-conference': '/config-meetings/api/generate-token',
+    }),
+    // LiveKit's standard token endpoint, for its client SDKs' TokenSource.endpoint(url).
+    ...(issuerOptions.livekit && { livekit: '/livekit-token' }),
+  };
   app.register(
     tokenRoutes(
       {

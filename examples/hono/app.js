@@ -1,7 +1,13 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { problemResponse } from '@roomkey/core';
 import { authorizeDemoUser, createDemoPage, DEMO_COOKIE, identifyDemoUser } from '@roomkey/example-shared';
-import { createTokenIssuer, issueRed5ChatToken, issueRed5ConferenceToken, issueTokens } from '@roomkey/fetch';
+import {
+  createTokenIssuer,
+  issueLiveKitToken,
+  issueRed5ChatToken,
+  issueRed5ConferenceToken,
+  issueTokens,
+} from '@roomkey/fetch';
 import { Hono } from 'hono';
 import { getCookie } from 'hono/cookie';
 
@@ -45,6 +51,8 @@ export function createApp({ issuer: issuerOptions, trustProxy = false, logger, r
     mount('/chat-token', issueRed5ChatToken(issuer));
     mount('/config-meetings/api/generate-token', issueRed5ConferenceToken(issuer));
   }
+  // LiveKit's standard token endpoint, for its client SDKs' TokenSource.endpoint(url).
+  if (issuerOptions.livekit) mount('/livekit-token', issueLiveKitToken(issuer));
 
   app.notFound(() => send(problemResponse('not_found', 'No such route: tokens are at POST /tokens.')));
   // Hono's default answer would be plain text.

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { createTokenIssuer, problemResponse } from '@roomkey/core';
 import { authorizeDemoUser, createDemoPage, DEMO_COOKIE, identifyDemoUser } from '@roomkey/example-shared';
-import { issueRed5ChatToken, issueRed5ConferenceToken, issueTokens } from '@roomkey/koa';
+import { issueLiveKitToken, issueRed5ChatToken, issueRed5ConferenceToken, issueTokens } from '@roomkey/koa';
 import Koa from 'koa';
 
 /**
@@ -51,6 +51,8 @@ export function createApp({ issuer: issuerOptions, trustProxy = false, logger, r
     router.all('/chat-token', issueRed5ChatToken(issuer));
     router.all('/config-meetings/api/generate-token', issueRed5ConferenceToken(issuer));
   }
+  // LiveKit's standard token endpoint, for its client SDKs' TokenSource.endpoint(url).
+  if (issuerOptions.livekit) router.all('/livekit-token', issueLiveKitToken(issuer));
   app.use(router.routes());
   app.use((ctx) => send(ctx, problemResponse('not_found', 'No such route: tokens are at POST /tokens.')));
   return app;

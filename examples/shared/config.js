@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'nod
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  createLiveKitSigner,
   createOpenTokSigner,
   createRed5CloudClient,
   createRed5ProSigner,
@@ -27,7 +28,8 @@ export const DEFAULT_DEV_SECRET_FILE = resolve(
  * Cloud, and PUBNUB_ORIGIN (host:port) to send its PubNub grants somewhere else, or
  * RED5_CLOUD_LOCAL=true to try Red5 Cloud locally (see wantsLocalRed5Cloud). Hardening:
  * REQUIRE_HTTPS (on by default when NODE_ENV=production), TRUST_PROXY, RATE_LIMIT_TOKENS and
- * RATE_LIMIT_FAILURES (`points/seconds`). The demo page: RED5PRO_HOST, RED5PRO_PORT, RED5PRO_APP
+ * RATE_LIMIT_FAILURES (`points/seconds`). LiveKit: LIVEKIT_API_KEY with LIVEKIT_API_SECRET and
+ * LIVEKIT_URL (LiveKit's own names; the URL is what its token endpoint, POST /livekit-token, answers). The demo page: RED5PRO_HOST, RED5PRO_PORT, RED5PRO_APP
  * (where its WebRTC buttons publish and play; see loadRed5ProMedia).
  */
 export function loadConfig(env = process.env) {
@@ -53,11 +55,13 @@ export function loadConfig(env = process.env) {
     red5pro: red5ProSigner({ secret, maxTtlMinutes, issuer }),
     ...red5CloudClient(env),
     ...sessionSigner(env),
+    ...liveKitSigner(env),
   };
   const tokens = [
     'red5pro',
     ...(platforms.red5cloud ? ['conference', 'chat'] : []),
     ...(platforms.vonage || platforms.opentok ? ['vonage'] : []),
+    ...(platforms.livekit ? ['livekit'] : []),
   ];
   const requireHttps = flag(env, 'REQUIRE_HTTPS', production);
   const trustProxy = flag(env, 'TRUST_PROXY', false);
@@ -140,6 +144,16 @@ function sessionSigner(env) {
     return { opentok: signer(createOpenTokSigner, { apiKey, apiSecret }, variables, 'OPENTOK_*') };
   }
   return {};
+}
+
+/** LiveKit, when its key, secret and URL are set (the three together: the token endpoint needs the URL). */
+function liveKitSigner(env) {
+  const { LIVEKIT_API_KEY: apiKey, LIVEKIT_API_SECRET: apiSecret, LIVEKIT_URL: url } = env;
+  if (!apiKey && !apiSecret && !url) return {};
+  if (!apiKey || !apiSecret || !url)
+    throw new Error('set LIVEKIT_API_KEY, LIVEKIT_API_SECRET and LIVEKIT_URL together (or none)');
+  const variables = { apiKey: 'LIVEKIT_API_KEY', apiSecret: 'LIVEKIT_API_SECRET', url: 'LIVEKIT_URL' };
+  return { livekit: signer(createLiveKitSigner, { apiKey, apiSecret, url }, variables, 'LIVEKIT_*') };
 }
 
 function flag(env, name, fallback) {

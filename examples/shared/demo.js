@@ -39,6 +39,9 @@ export function authorizeDemoUser({ identity }) {
     transports: 'any', // every Red5 Pro transport; or e.g. ['WHIP', 'WHEP']
     channels: 'any', // every Red5 Cloud chat channel; list them here to restrict
     sessions: 'any', // every Vonage session id; list them here to restrict
+    // LiveKit: the rooms above; data messages (chat) for everyone, and the display name the
+    // LiveKit client sends to POST /livekit-token. Rights left out are not given.
+    livekit: { data: true, clientMay: { name: true } },
     // ttlMinutes: 15,            // cap lifetimes further than the server's jwtTtlMinutes
     // connectionData: 'seat=12',      // Vonage connection data: visible to the whole session
     // chat: { read: true, write: true }, // Red5 Cloud chat rights; default: subscribers only read

@@ -38,6 +38,11 @@ export function announce(config, address, framework) {
       '  browsers may send the demo identity as the cookie roomkey_demo=demo-bob.',
     );
   }
+  if (config.platforms.livekit) {
+    lines.push(
+      "LiveKit's token endpoint: POST /livekit-token (for TokenSource.endpoint(url) in LiveKit's client SDKs).",
+    );
+  }
   if (config.devSecretFile) {
     lines.push(
       '',

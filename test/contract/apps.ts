@@ -6,11 +6,13 @@ import { createTokenIssuer, type TokenIssuerOptions } from '@roomkey/core';
 import {
   issueRed5ChatToken as expressChatRoute,
   issueRed5ConferenceToken as expressConferenceRoute,
+  issueLiveKitToken as expressLiveKitRoute,
   issueTokens as issueExpressTokens,
 } from '@roomkey/express';
 import {
   issueRed5ChatToken as fastifyChatRoute,
   issueRed5ConferenceToken as fastifyConferenceRoute,
+  issueLiveKitToken as fastifyLiveKitRoute,
   tokenErrorHandler as fastifyTokenErrors,
   issueTokens as issueFastifyTokens,
   tokenRoutes,
@@ -21,12 +23,14 @@ import {
   type FetchTokenHandler,
   issueRed5ChatToken as fetchChatRoute,
   issueRed5ConferenceToken as fetchConferenceRoute,
+  issueLiveKitToken as fetchLiveKitRoute,
   issueTokens as issueFetchTokens,
 } from '@roomkey/fetch';
 import {
   issueTokens as issueKoaTokens,
   issueRed5ChatToken as koaChatRoute,
   issueRed5ConferenceToken as koaConferenceRoute,
+  issueLiveKitToken as koaLiveKitRoute,
 } from '@roomkey/koa';
 import type { Request as ExpressRequest } from 'express';
 import express4 from 'express4';
@@ -77,7 +81,15 @@ export interface AppSetup {
    * (the options need `red5cloud`).
    */
   readonly sdkRoutes?: boolean;
+  /** Also mount LiveKit's standard token endpoint at `/livekit-token`, on one issuer shared with `/tokens`. */
+  readonly liveKitRoute?: boolean;
 }
+
+/** The path {@link AppSetup.liveKitRoute} mounts. */
+export const LIVEKIT_ROUTE = '/livekit-token';
+
+/** Whether the routes share one issuer (made once, as an app with several routes does). */
+const shared = (setup: AppSetup) => setup.sdkRoutes === true || setup.liveKitRoute === true;
 
 /** The paths {@link AppSetup.sdkRoutes} mounts. */
 export const SDK_ROUTES = { chat: '/chat-token', conference: '/config-meetings/api/generate-token' } as const;
@@ -107,12 +119,13 @@ function expressVariant(name: 'express4' | 'express5', express: typeof express4)
       app.disable('x-powered-by');
       if (setup.trustProxy) app.set('trust proxy', true);
       if (setup.bodyParser) app.use(express.json());
-      const issuer = setup.sdkRoutes ? createTokenIssuer(options) : options;
+      const issuer = shared(setup) ? createTokenIssuer(options) : options;
       app.all('/tokens', issueExpressTokens(issuer));
       if (setup.sdkRoutes) {
         app.all(SDK_ROUTES.chat, expressChatRoute(issuer));
         app.all(SDK_ROUTES.conference, expressConferenceRoute(issuer));
       }
+      if (setup.liveKitRoute) app.all(LIVEKIT_ROUTE, expressLiveKitRoute(issuer));
       return { target: app, app };
     },
     isNative(native, app) {
@@ -136,12 +149,13 @@ function koaVariant(name: 'koa2' | 'koa3', Koa: typeof Koa2): Variant {
       if (setup.trustProxy) app.proxy = true;
       if (setup.bodyParser) app.use(koaBodyParser());
       const router = new Router();
-      const issuer = setup.sdkRoutes ? createTokenIssuer(options) : options;
+      const issuer = shared(setup) ? createTokenIssuer(options) : options;
       router.all('/tokens', issueKoaTokens(issuer));
       if (setup.sdkRoutes) {
         router.all(SDK_ROUTES.chat, koaChatRoute(issuer));
         router.all(SDK_ROUTES.conference, koaConferenceRoute(issuer));
       }
+      if (setup.liveKitRoute) router.all(LIVEKIT_ROUTE, koaLiveKitRoute(issuer));
       app.use(router.routes());
       return { target: app.callback(), app };
     },
@@ -198,7 +212,7 @@ const fetchApi = {
 
 /** Every route of a Fetch API app: `/tokens`, and the Red5 SDK's when asked for. */
 function fetchRoutes<Ctx>(options: FetchOptions<Request, Ctx>, setup: AppSetup) {
-  const issuer = setup.sdkRoutes ? createFetchIssuer(options) : options;
+  const issuer = shared(setup) ? createFetchIssuer(options) : options;
   return new Map<string, FetchTokenHandler<Request, Ctx>>([
     ['/tokens', issueFetchTokens(issuer)],
     ...(setup.sdkRoutes
@@ -207,6 +221,7 @@ function fetchRoutes<Ctx>(options: FetchOptions<Request, Ctx>, setup: AppSetup) 
           [SDK_ROUTES.conference, fetchConferenceRoute(issuer)],
         ] as const)
       : []),
+    ...(setup.liveKitRoute ? ([[LIVEKIT_ROUTE, fetchLiveKitRoute(issuer)]] as const) : []),
   ]);
 }
 
@@ -314,16 +329,26 @@ function fastifyVariant(name: 'fastify4' | 'fastify5', Fastify: typeof fastify5)
       const sdk = { 'red5-chat': SDK_ROUTES.chat, 'red5-conference': SDK_ROUTES.conference } as const;
       if (setup.bodyParser) {
         // Fastify's own JSON parser reads the body; its failures answered as problems on these routes.
-        const issuer = setup.sdkRoutes ? createTokenIssuer(options) : options;
+        const issuer = shared(setup) ? createTokenIssuer(options) : options;
         const route = { errorHandler: fastifyTokenErrors() };
         app.all('/tokens', route, issueFastifyTokens(issuer));
         if (setup.sdkRoutes) {
           app.all(SDK_ROUTES.chat, route, fastifyChatRoute(issuer));
           app.all(SDK_ROUTES.conference, route, fastifyConferenceRoute(issuer));
         }
+        if (setup.liveKitRoute) app.all(LIVEKIT_ROUTE, route, fastifyLiveKitRoute(issuer));
       } else {
         // The plugin: roomkey reads the raw body in its own scope, one issuer for every route.
-        const plugin = tokenRoutes(options, setup.sdkRoutes ? { roomkey: '/tokens', ...sdk } : undefined);
+        const plugin = tokenRoutes(
+          options,
+          shared(setup)
+            ? {
+                roomkey: '/tokens',
+                ...(setup.sdkRoutes && sdk),
+                ...(setup.liveKitRoute && { livekit: LIVEKIT_ROUTE }),
+              }
+            : undefined,
+        );
         app.register(plugin);
       }
       return { target: fastifyListener(app), app };

@@ -200,3 +200,14 @@ export const issueRed5ChatToken = route('red5-chat');
  * app.all('/config-meetings/api/generate-token', issueRed5ConferenceToken(issuer));
  */
 export const issueRed5ConferenceToken = route('red5-conference');
+
+/**
+ * LiveKit's standard token endpoint, which every LiveKit client SDK calls
+ * (`TokenSource.endpoint(url)`): `POST { room_name, participant_identity, participant_name,
+ * participant_metadata, participant_attributes, room_config }` → `201 { server_url,
+ * participant_token }`. Needs `livekit: { apiKey, apiSecret, url }`.
+ *
+ * @example
+ * app.post('/livekit-token', issueLiveKitToken(issuer));
+ */
+export const issueLiveKitToken = route('livekit');

@@ -206,3 +206,14 @@ export const issueRed5ChatToken = route('red5-chat');
  * app.post('/config-meetings/api/generate-token', (c) => conference(c.req.raw, c)); // issueRed5ConferenceToken(issuer)
  */
 export const issueRed5ConferenceToken = route('red5-conference');
+
+/**
+ * LiveKit's standard token endpoint, which every LiveKit client SDK calls
+ * (`TokenSource.endpoint(url)`): `POST { room_name, participant_identity, participant_name,
+ * participant_metadata, participant_attributes, room_config }` → `201 { server_url,
+ * participant_token }`. Needs `livekit: { apiKey, apiSecret, url }`.
+ *
+ * @example
+ * app.post('/livekit-token', (c) => livekit(c.req.raw, c)); // const livekit = issueLiveKitToken(issuer)
+ */
+export const issueLiveKitToken = route('livekit');

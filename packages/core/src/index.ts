@@ -27,6 +27,7 @@ export {
 } from './pipeline.js';
 export type {
   AddressField,
+  DecodedToken,
   GrantField,
   IssuedEntry,
   IssuedToken,
@@ -37,7 +38,9 @@ export type {
   RoomkeyPlatform,
   RouteRequest,
   RouteResult,
+  TokenCheck,
   TokenPlatform,
+  TokenReport,
 } from './platform.js';
 export { BUILT_IN_PLATFORMS } from './platforms/index.js';
 export {

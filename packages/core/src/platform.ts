@@ -227,6 +227,45 @@ export interface RoomkeyPlatform<Options = never, Option extends string = string
   readonly routes?: Readonly<Record<Route, PlatformRoute>>;
   /** The token platforms for the option's value, made now: a configuration mistake throws a `TypeError`. */
   create(value: Options, context: PlatformContext): TokenPlatform[];
+  /**
+   * Explains one of its tokens for `roomkey inspect`: each claim's meaning and each of the
+   * platform's rules, checked with the credentials `env` holds (the platform's own variables);
+   * `undefined` when the token is not one of its.
+   */
+  explain?(
+    token: DecodedToken,
+    env: Readonly<Record<string, string | undefined>>,
+    now: number,
+  ): Promise<TokenReport | undefined>;
+}
+
+/** A token as `roomkey inspect` decoded it: the text, and for a JWS its header and claims. */
+export interface DecodedToken {
+  readonly token: string;
+  readonly header: Readonly<Record<string, unknown>>;
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
+/** One rule of a platform, applied to a token, in words a person understands. */
+export interface TokenCheck {
+  readonly rule: string;
+  readonly status: 'pass' | 'fail' | 'skip';
+  readonly message: string;
+}
+
+/** A platform's explanation of one of its tokens, for `roomkey inspect`. */
+export interface TokenReport {
+  readonly kind: string;
+  /** "LiveKit access token"… */
+  readonly title: string;
+  readonly header: Record<string, unknown> | undefined;
+  readonly claims: Record<string, unknown>;
+  readonly explained: readonly { readonly claim: string; readonly value: unknown; readonly meaning: string }[];
+  readonly expiresAt: string | undefined;
+  readonly signatureChecked: boolean;
+  readonly checks: readonly TokenCheck[];
+  /** accepted: every rule passed with the signature checked; unverified: none failed, signature not checked. */
+  readonly verdict: 'accepted' | 'refused' | 'unverified';
 }
 
 /** What a platform's `create` receives beside its option's value. */

@@ -1,4 +1,4 @@
-import { RED5PRO_TRANSPORTS } from '@roomkey/core';
+import { BUILT_IN_PLATFORMS, RED5PRO_TRANSPORTS } from '@roomkey/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { inspectOpenTokJwt, inspectOpenTokT1, inspectRed5Cloud, inspectVonage, jwtKind } from '../inspect/platforms.js';
 import { type DecodedJwt, inspectRed5Pro } from '../inspect/red5pro.js';
@@ -32,7 +32,7 @@ export function inspectCommand(context: CommandContext): Command {
     .summary('decode a token and say which rule it fails (exit 0 accepted, 1 refused, 2 usage)')
     .description(
       "decode a token and explain it; with the secret and the server's settings, run Red5 Pro's checks rule by rule " +
-        '(exit 0 accepted, 1 refused, 2 usage). Also explains Red5 Cloud conference and Vonage/OpenTok tokens.',
+        '(exit 0 accepted, 1 refused, 2 usage). Also explains Red5 Cloud conference, Vonage/OpenTok and LiveKit tokens.',
     )
     .argument('[token]', 'the token, or - to read it from standard input (the default when input is piped)')
     .option('--secret-file <path>', 'read the Red5 Pro secret from this file instead of RED5PRO_JWT_SECRET')
@@ -52,7 +52,8 @@ export function inspectCommand(context: CommandContext): Command {
       ) +
         '\nA token pasted as an argument lands in your shell history: prefer standard input.\n' +
         'Also read from the environment: RED5_MASTER_KEY/RED5_MASTER_SECRET (Red5 Cloud), VONAGE_PRIVATE_KEY,\n' +
-        'VONAGE_APPLICATION_ID, OPENTOK_API_KEY/OPENTOK_API_SECRET, to check those tokens too.\n',
+        'VONAGE_APPLICATION_ID, OPENTOK_API_KEY/OPENTOK_API_SECRET, LIVEKIT_API_KEY/LIVEKIT_API_SECRET,\n' +
+        'to check those tokens too.\n',
     )
     .action(async (argument: string | undefined, options: InspectOptions) => {
       const input = await tokenInput(context, argument);
@@ -95,6 +96,11 @@ async function inspect(token: string, options: InspectOptions, context: CommandC
       checks: [{ rule: 'format', status: 'fail', message: jwt }],
       verdict: 'refused',
     };
+  }
+  // A platform that explains its own tokens (from the registry) is asked first.
+  for (const platform of BUILT_IN_PLATFORMS) {
+    const explained = await platform.explain?.(jwt, context.env, now);
+    if (explained !== undefined) return explained;
   }
   switch (jwtKind(jwt)) {
     case 'red5cloud-conference':

@@ -1,6 +1,8 @@
 import {
+  createLiveKitSigner,
   createRed5ProSigner,
   isRoomkeyError,
+  LIVEKIT_MAX_TTL_SECONDS,
   RED5PRO_ROLE_MAP,
   RED5PRO_TRANSPORTS,
   type Red5ProSignInput,
@@ -14,10 +16,21 @@ import { type CommandContext, example } from './context.js';
 
 /** `90s`, `10m`, `2h`: a lifetime in seconds. */
 export function parseDuration(value: string): number {
+  const seconds = durationSeconds(value);
+  if (seconds < 60) throw new InvalidArgumentError('Red5 Pro tokens live at least 60s');
+  return seconds;
+}
+
+function durationSeconds(value: string): number {
   const match = /^(\d{1,7})(s|m|h)$/.exec(value);
   if (match === null) throw new InvalidArgumentError('give a number and a unit: 90s, 10m or 2h');
-  const seconds = Number(match[1]) * { s: 1, m: 60, h: 3600 }[match[2] as 's' | 'm' | 'h'];
-  if (seconds < 60) throw new InvalidArgumentError('Red5 Pro tokens live at least 60s');
+  return Number(match[1]) * { s: 1, m: 60, h: 3600 }[match[2] as 's' | 'm' | 'h'];
+}
+
+/** A LiveKit token's lifetime: 1 second to 6 hours. */
+function liveKitDuration(value: string): number {
+  const seconds = durationSeconds(value);
+  if (seconds < 1 || seconds > LIVEKIT_MAX_TTL_SECONDS) throw new InvalidArgumentError('give 1s to 6h');
   return seconds;
 }
 
@@ -79,7 +92,67 @@ export function signCommand(context: CommandContext): Command {
       )
       .action((options: SignOptions) => signRed5Pro(context, options)),
   );
+  sign.addCommand(
+    new Command('livekit')
+      .description('sign a LiveKit access token with LIVEKIT_API_KEY and LIVEKIT_API_SECRET (or --secret-file)')
+      .requiredOption('--subject <id>', 'the participant identity (sub)')
+      .requiredOption('--room <name>', 'the room the token joins')
+      .addOption(new Option('--role <role>', 'what the participant may do').choices(ROLES).makeOptionMandatory())
+      .option('--ttl <duration>', 'lifetime such as 10m (default 10m, at most 6h)', liveKitDuration)
+      .option('--secret-file <path>', 'read the API secret from this file instead of LIVEKIT_API_SECRET')
+      .option('--json', 'print { "token", "expiresAt", "claims" }')
+      .addHelpText(
+        'after',
+        example(
+          'roomkey sign livekit --subject obs-studio --room stage --role publisher-only --ttl 30m',
+          'prints the token alone on standard output (for a LiveKit client or the lk command)',
+        ),
+      )
+      .action((options: LiveKitSignOptions) => signLiveKit(context, options)),
+  );
   return sign;
+}
+
+interface LiveKitSignOptions {
+  subject: string;
+  room: string;
+  role: Role;
+  ttl?: number;
+  secretFile?: string;
+  json?: true;
+}
+
+async function signLiveKit(context: CommandContext, options: LiveKitSignOptions): Promise<void> {
+  const apiSecret = readSecret(options.secretFile, 'LIVEKIT_API_SECRET', context.env);
+  const apiKey = context.env.LIVEKIT_API_KEY || undefined;
+  if (apiSecret === undefined || apiKey === undefined) {
+    context.fail(
+      'set LIVEKIT_API_KEY and LIVEKIT_API_SECRET (or pass --secret-file): a secret is never given as a flag value',
+    );
+  }
+  let signed: ReturnType<ReturnType<typeof createLiveKitSigner>['sign']>;
+  try {
+    signed = createLiveKitSigner({ apiKey, apiSecret }).sign({
+      identity: options.subject,
+      room: options.room,
+      role: options.role,
+      ...(options.ttl !== undefined && { ttlSeconds: options.ttl }),
+    });
+  } catch (error) {
+    const source = options.secretFile === undefined ? 'LIVEKIT_API_SECRET' : '--secret-file';
+    const message = (error as Error).message;
+    context.fail(
+      isRoomkeyError(error, 'invalid_claim')
+        ? `cannot sign: ${message}`
+        : message.replace(/^livekit\.apiSecret/, source),
+    );
+  }
+  printSigned(
+    context,
+    signed,
+    options.json,
+    `livekit token for ${options.subject} (${options.role}, room ${options.room})`,
+  );
 }
 
 async function signRed5Pro(context: CommandContext, options: SignOptions): Promise<void> {
@@ -121,7 +194,23 @@ async function signRed5Pro(context: CommandContext, options: SignOptions): Promi
     if (isRoomkeyError(error, 'invalid_claim')) context.fail(`cannot sign: ${error.message}`);
     throw error;
   }
-  if (options.json) {
+  printSigned(
+    context,
+    signed,
+    options.json,
+    `red5pro token for ${options.subject} (${options.role}, ${options.room?.join(',') ?? 'every room'}, ` +
+      `${options.transports ?? 'every protocol'})`,
+  );
+}
+
+/** The token alone on standard output (or `{ token, expiresAt, claims }`), what it is on standard error. */
+function printSigned(
+  context: CommandContext,
+  signed: { token: string; expiresAt: Date; claims: object },
+  json: true | undefined,
+  what: string,
+): void {
+  if (json) {
     writeJson(context.stdout, {
       token: signed.token,
       expiresAt: signed.expiresAt.toISOString(),
@@ -131,12 +220,7 @@ async function signRed5Pro(context: CommandContext, options: SignOptions): Promi
   }
   context.stdout.write(`${signed.token}\n`);
   const at = signed.expiresAt.getTime();
-  context.stderr.write(
-    context.errorStyle.dim(
-      `red5pro token for ${options.subject} (${options.role}, ${options.room?.join(',') ?? 'every room'}, ` +
-        `${options.transports ?? 'every protocol'}), expires ${localTime(at)}, ${relativeTime(at, Date.now())}\n`,
-    ),
-  );
+  context.stderr.write(context.errorStyle.dim(`${what}, expires ${localTime(at)}, ${relativeTime(at, Date.now())}\n`));
 }
 
 function parseEnvMinutes(context: CommandContext): number {

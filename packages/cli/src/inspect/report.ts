@@ -12,10 +12,11 @@ export interface Explained {
   readonly meaning: string;
 }
 
+/** The platforms this directory explains; a platform from the registry names its own (`livekit`). */
 export type TokenKind = 'red5pro' | 'red5cloud-conference' | 'vonage' | 'opentok-jwt' | 'opentok-t1' | 'unknown';
 
 export interface Report {
-  readonly kind: TokenKind;
+  readonly kind: TokenKind | (string & {});
   /** "Red5 Pro token", "Vonage Video client token"… */
   readonly title: string;
   readonly header: Record<string, unknown> | undefined;

@@ -1,3 +1,4 @@
+import { jwtVerify } from 'jose';
 import * as v from 'valibot';
 import { type Clock, epochSeconds, resolveClock } from '../clock.js';
 import { RoomkeyError } from '../errors.js';
@@ -8,11 +9,14 @@ import { createHs256Signer } from '../jws.js';
 import { hasControlCharacter, NAME_PATTERN } from '../names.js';
 import { rejectUnknownOptions } from '../options.js';
 import {
+  type DecodedToken,
   type GrantField,
   type PlatformRoute,
   type RoomkeyPlatform,
   signerFrom,
+  type TokenCheck,
   type TokenPlatform,
+  type TokenReport,
 } from '../platform.js';
 import { HttpProblem } from '../problem.js';
 import type { Role } from '../roles.js';
@@ -450,4 +454,153 @@ export const liveKitDefinition: RoomkeyPlatform<LiveKitSigner | LiveKitOptions, 
   grantFields: { rooms: ROOMS_FIELD, livekit: LIVEKIT_GRANT_FIELD },
   routes: { livekit: LIVEKIT_ROUTE },
   create: (value, { clock }) => [liveKitPlatform(signerFrom(value, createLiveKitSigner, clock))],
+  explain: (token, env, now) => explainLiveKitToken(token, env, now),
 };
+
+const check = (rule: string, ok: boolean, passed: string, failed: string): TokenCheck => ({
+  rule,
+  status: ok ? 'pass' : 'fail',
+  message: ok ? passed : failed,
+});
+const at = (seconds: unknown) =>
+  typeof seconds === 'number' && Number.isFinite(seconds) && seconds < 1e11
+    ? new Date(seconds * 1000).toISOString()
+    : 'not a number of seconds';
+
+const VIDEO_MEANINGS: Readonly<Record<string, string>> = {
+  room: 'the room the token opens',
+  roomJoin: 'may join the room',
+  canPublish: 'may publish tracks (LiveKit reads it absent as true)',
+  canSubscribe: "may subscribe to others' tracks (LiveKit reads it absent as true)",
+  canPublishData: 'may send data messages (LiveKit reads it absent as canPublish)',
+  canPublishSources: 'may publish only these sources',
+  canUpdateOwnMetadata: 'may change its own name, metadata and attributes',
+  roomAdmin: 'may moderate the room: remove and mute others',
+  hidden: 'invisible to the other participants',
+  roomCreate: 'may create and delete rooms (roomkey never writes it)',
+  roomList: 'may list rooms (roomkey never writes it)',
+  roomRecord: 'may record rooms (roomkey never writes it)',
+  ingressAdmin: 'may manage ingress (roomkey never writes it)',
+};
+
+/**
+ * `roomkey inspect` for a LiveKit access token (a `video` grant object): each claim and right in
+ * words, and LiveKit's rules: HS256, the signature (with LIVEKIT_API_SECRET), `iss` (with
+ * LIVEKIT_API_KEY), `nbf` and `exp`, and the join grant; rights written out or read as granted.
+ */
+export async function explainLiveKitToken(
+  decoded: DecodedToken,
+  env: Readonly<Record<string, string | undefined>>,
+  now: number,
+): Promise<TokenReport | undefined> {
+  const { header, claims, token } = decoded;
+  const video = claims.video;
+  if (typeof video !== 'object' || video === null || Array.isArray(video)) return undefined;
+  const grant = video as Record<string, unknown>;
+  const seconds = Math.floor(now / 1000);
+  const apiKey = env.LIVEKIT_API_KEY || undefined;
+  const apiSecret = env.LIVEKIT_API_SECRET || undefined;
+  const checks: TokenCheck[] = [
+    check(
+      'algorithm',
+      header.alg === 'HS256',
+      'HS256, as LiveKit signs',
+      `signed with ${String(header.alg)}; LiveKit accepts HS256`,
+    ),
+  ];
+  if (apiSecret === undefined) {
+    checks.push({ rule: 'signature', status: 'skip', message: 'NOT CHECKED: set LIVEKIT_API_SECRET to check it' });
+  } else {
+    let valid: boolean;
+    try {
+      // Only the signature is judged here: the time rules are reported on their own.
+      await jwtVerify(token, Buffer.from(apiSecret, 'utf8'), { algorithms: ['HS256'], currentDate: new Date(0) });
+      valid = true;
+    } catch (error) {
+      valid = (error as { code?: string }).code === 'ERR_JWT_CLAIM_VALIDATION_FAILED';
+    }
+    checks.push(
+      check(
+        'signature',
+        valid,
+        'HMAC-SHA256 with LIVEKIT_API_SECRET',
+        'the signature does not match LIVEKIT_API_SECRET: the token was made with another API secret',
+      ),
+    );
+  }
+  if (apiKey !== undefined) {
+    checks.push(
+      check(
+        'issuer',
+        claims.iss === apiKey,
+        'iss is LIVEKIT_API_KEY',
+        'iss is not LIVEKIT_API_KEY: LiveKit looks the secret up by iss',
+      ),
+    );
+  }
+  const exp = claims.exp;
+  checks.push(
+    check(
+      'expiry',
+      typeof exp === 'number' && exp > seconds,
+      `expires ${at(exp)} (LiveKit checks it when a participant connects)`,
+      exp === undefined ? 'the token has no exp claim: LiveKit refuses it' : `exp is ${at(exp)}: ask for a new token`,
+    ),
+    check(
+      'not before',
+      claims.nbf === undefined || (typeof claims.nbf === 'number' && claims.nbf <= seconds + 10),
+      claims.nbf === undefined ? 'no nbf: valid from the start' : `valid from ${at(claims.nbf)}`,
+      `nbf is ${at(claims.nbf)}: not valid yet`,
+    ),
+    check(
+      'join',
+      grant.roomJoin === true && typeof grant.room === 'string' && typeof claims.sub === 'string',
+      `may join room "${String(grant.room)}" as "${String(claims.sub)}"`,
+      'a join token needs video.roomJoin: true, video.room and sub (the identity)',
+    ),
+    check(
+      'rights written out',
+      ['canPublish', 'canSubscribe', 'canPublishData'].every((right) => typeof grant[right] === 'boolean'),
+      'canPublish, canSubscribe and canPublishData are each written out',
+      'a publish, subscribe or data right is absent, and LiveKit reads it as granted: write false to refuse it',
+    ),
+  );
+  const explained = Object.entries(claims).flatMap(([claim, value]) =>
+    claim === 'video'
+      ? Object.entries(grant).map(([right, given]) => ({
+          claim: `video.${right}`,
+          value: given,
+          meaning: VIDEO_MEANINGS[right] ?? 'not a right roomkey knows',
+        }))
+      : [
+          {
+            claim,
+            value,
+            meaning:
+              {
+                iss: 'the API key (LiveKit finds the secret by it)',
+                sub: 'the participant identity',
+                nbf: `valid from ${at(value)}`,
+                exp: `expiry: ${at(value)}`,
+                name: 'the display name',
+                metadata: 'participant metadata, visible to the room',
+                attributes: 'participant attributes, visible to the room',
+                roomConfig: 'the room configuration (agent dispatch…)',
+              }[claim] ?? 'not a LiveKit claim',
+          },
+        ],
+  );
+  const signatureChecked = apiSecret !== undefined;
+  const refused = checks.some((entry) => entry.status === 'fail');
+  return {
+    kind: 'livekit',
+    title: 'LiveKit access token',
+    header: { ...header },
+    claims: { ...claims },
+    explained,
+    expiresAt: typeof exp === 'number' && exp < 1e11 ? new Date(exp * 1000).toISOString() : undefined,
+    signatureChecked,
+    checks,
+    verdict: refused ? 'refused' : signatureChecked ? 'accepted' : 'unverified',
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * `roomkey sign livekit` and `roomkey inspect` on LiveKit tokens: what the command signs,
+ * livekit-server-sdk's TokenVerifier accepts; inspect explains a token it did not write.
+ */
+import { generateSecret } from '@roomkey/core';
+import { AccessToken, TokenVerifier } from 'livekit-server-sdk';
+import { describe, expect, it } from 'vitest';
+import { roomkey } from './support/run.js';
+
+const API_KEY = 'APIcli';
+const API_SECRET = generateSecret();
+const ENV = { LIVEKIT_API_KEY: API_KEY, LIVEKIT_API_SECRET: API_SECRET };
+
+describe('roomkey sign livekit', () => {
+  it('signs a token for the room and role that the SDK verifier accepts, and prints only it', async () => {
+    const result = await roomkey(
+      ['sign', 'livekit', '--subject', 'obs', '--room', 'stage', '--role', 'publisher-only', '--ttl', '30m'],
+      ENV,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const token = result.stdout.trim();
+    expect(result.stdout).toBe(`${token}\n`);
+    const claims = await new TokenVerifier(API_KEY, API_SECRET).verify(token);
+    expect(claims).toMatchObject({
+      iss: API_KEY,
+      sub: 'obs',
+      video: { room: 'stage', roomJoin: true, canPublish: true, canSubscribe: false, canPublishData: false },
+    });
+    expect((claims.exp as number) - (claims.nbf as number)).toBe(1800);
+    expect(result.stderr).not.toContain(API_SECRET);
+  });
+
+  it('refuses without the key and secret (exit 2), a short secret, and more than 6 hours', async () => {
+    const missing = await roomkey(['sign', 'livekit', '--subject', 's', '--room', 'r', '--role', 'subscriber'], {});
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/LIVEKIT_API_KEY and LIVEKIT_API_SECRET/);
+    const short = await roomkey(['sign', 'livekit', '--subject', 's', '--room', 'r', '--role', 'subscriber'], {
+      LIVEKIT_API_KEY: API_KEY,
+      LIVEKIT_API_SECRET: 'short',
+    });
+    expect(short.code).toBe(2);
+    expect(short.stderr).toMatch(/LIVEKIT_API_SECRET is too short/);
+    const long = await roomkey(
+      ['sign', 'livekit', '--subject', 's', '--room', 'r', '--role', 'subscriber', '--ttl', '7h'],
+      ENV,
+    );
+    expect(long.code).toBe(2);
+  });
+});
+
+describe('roomkey inspect on LiveKit tokens', () => {
+  it('explains a token from the SDK: accepted with the secret, each right in words', async () => {
+    const at = new AccessToken(API_KEY, API_SECRET, { identity: 'ann', ttl: 600 });
+    at.addGrant({ room: 'stage', roomJoin: true, canPublish: true, canSubscribe: true, canPublishData: false });
+    const result = await roomkey(['inspect', '--json'], ENV, `${await at.toJwt()}\n`);
+    expect(result.code, result.stdout).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({ kind: 'livekit', verdict: 'accepted', signatureChecked: true });
+    expect(report.checks.map((check: { rule: string }) => check.rule)).toEqual([
+      'algorithm',
+      'signature',
+      'issuer',
+      'expiry',
+      'not before',
+      'join',
+      'rights written out',
+    ]);
+    expect(report.explained).toContainEqual(expect.objectContaining({ claim: 'video.canPublish', value: true }));
+  });
+
+  it('refuses a token whose rights are left out (LiveKit would grant them) and one of another secret', async () => {
+    const open = new AccessToken(API_KEY, API_SECRET, { identity: 'ann' });
+    open.addGrant({ room: 'stage', roomJoin: true });
+    const openResult = await roomkey(['inspect'], ENV, `${await open.toJwt()}\n`);
+    expect(openResult.code).toBe(1);
+    expect(openResult.stdout).toMatch(/REFUSED \(rule: rights written out\)/);
+    const other = new AccessToken(API_KEY, generateSecret(), { identity: 'ann' });
+    other.addGrant({ room: 'stage', roomJoin: true, canPublish: false, canSubscribe: true, canPublishData: false });
+    const otherResult = await roomkey(['inspect'], ENV, `${await other.toJwt()}\n`);
+    expect(otherResult.code).toBe(1);
+    expect(otherResult.stdout).toMatch(/REFUSED \(rule: signature\)/);
+    // Without the secret: explained, but not verified.
+    const unverified = await roomkey(['inspect'], {}, `${await other.toJwt()}\n`);
+    expect(unverified.code).toBe(0);
+    expect(unverified.stdout).toMatch(/SIGNATURE NOT CHECKED/);
+  });
+});

@@ -102,3 +102,13 @@ export function fieldSchema(field: RequestField | GrantField): v.GenericSchema {
     }),
   );
 }
+
+/**
+ * A function returning a new object with every one of `names` as `undefined`. Written as an
+ * object literal (names JSON-quoted, so any name is safe): V8 builds a literal at about half the
+ * cost of spreading a template, and this runs for every request and grant.
+ */
+export function emptyObjectFactory(names: readonly string[]): () => Record<string, undefined> {
+  const body = names.map((name) => `${JSON.stringify(name)}: undefined`).join(', ');
+  return new Function(`return { ${body} };`) as () => Record<string, undefined>;
+}

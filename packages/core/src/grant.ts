@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { fieldSchema } from './fields.js';
+import { emptyObjectFactory, fieldSchema } from './fields.js';
 import { kindOf } from './identity.js';
 import { describeUnknownKey } from './options.js';
 import type { GrantField } from './platform.js';
@@ -80,8 +80,10 @@ export interface GrantShape {
   readonly names: readonly string[];
   /** The valibot schema that words a refusal. */
   readonly schema: v.GenericSchema;
-  /** Every field as `undefined`, copied into each checked grant. */
-  readonly template: Readonly<Record<string, undefined>>;
+  /** A new object with every field as `undefined`, for each checked grant. */
+  readonly empty: () => Record<string, unknown>;
+  /** Each field's `check` by name, in an object without a prototype: the quick path's lookup. */
+  readonly checks: Readonly<Record<string, GrantField['check'] | undefined>>;
 }
 
 const ttlMessage = 'grant.ttlMinutes must be a whole number of minutes, at least 1';
@@ -103,7 +105,9 @@ export function grantShape(fields: ReadonlyMap<string, GrantField>): GrantShape 
     (issue) => `authorize must return a grant object { role, … } or false, not ${kindOf(issue.input)}`,
   );
   const names = Object.keys(entries);
-  return { fields, names, schema, template: Object.fromEntries(names.map((name) => [name, undefined])) };
+  const checks: Record<string, GrantField['check']> = Object.create(null);
+  for (const [name, field] of fields) checks[name] = field.check;
+  return { fields, names, schema, empty: emptyObjectFactory(names), checks };
 }
 
 /** The grant fields of the built-in platforms. */
@@ -180,18 +184,21 @@ export function checkRequestAgainstGrant(
     throw new HttpProblem('forbidden', `The role "${role}" is not granted to you.`);
   }
   const granted = grant as unknown as Record<string, unknown>;
-  for (const [name, field] of shape.fields) {
+  const { targets, ruled } = shape;
+  for (let index = 0; index < targets.length; index++) {
+    const [name, grantList] = targets[index] as readonly [string, string];
     const target = request[name];
-    if (target === undefined || field.grantList === undefined) continue;
+    if (target === undefined) continue;
     // Absent from the grant: none. 'any': every valid target.
-    const allowed = (granted[field.grantList] ?? []) as readonly unknown[] | 'any';
+    const allowed = (granted[grantList] ?? []) as readonly unknown[] | 'any';
     if (allowed !== 'any' && !allowed.includes(target)) {
       throw new HttpProblem('forbidden', `The requested ${name} is not granted to you.`);
     }
   }
-  for (const [name, field] of shape.fields) {
+  for (let index = 0; index < ruled.length; index++) {
+    const [name, checkGrant] = ruled[index] as readonly [string, (value: unknown, grant: Grant) => void];
     const value = request[name];
-    if (value !== undefined && field.checkGrant !== undefined) field.checkGrant(value, grant);
+    if (value !== undefined) checkGrant(value, grant);
   }
   return role;
 }
@@ -207,7 +214,7 @@ export function quickGrant(grant: unknown, shape: GrantShape = BUILT_IN_GRANT_SH
   if (typeof grant !== 'object' || grant === null || Array.isArray(grant)) return undefined;
   const fields = grant as Record<string, unknown>;
   if (!isRole(fields.role)) return undefined;
-  const checked: Record<string, unknown> = { ...shape.template };
+  const checked = shape.empty();
   for (const key in fields) {
     if (!Object.hasOwn(fields, key)) return undefined;
     const value = fields[key];
@@ -217,8 +224,7 @@ export function quickGrant(grant: unknown, shape: GrantShape = BUILT_IN_GRANT_SH
       if (!Number.isInteger(value) || (value as number) < 1) return undefined;
       checked.ttlMinutes = value;
     } else {
-      const field = shape.fields.get(key);
-      const valid = field?.check(value);
+      const valid = shape.checks[key]?.(value);
       if (valid === undefined) return undefined;
       checked[key] = valid;
     }

@@ -21,7 +21,8 @@ export type AddressField = string;
 export interface RequestField<Value = unknown> {
   /**
    * The value as the pipeline keeps it, or `undefined` when it is not valid (the client then
-   * gets 400 with {@link message}). Called on every request that carries the field: keep it quick.
+   * gets 400 with {@link message}). Called on every request that carries the field, without
+   * `this`: keep it quick.
    */
   check(value: unknown): Value | undefined;
   /** What to send instead, for a value {@link check} refused. Fixed text: never repeat the value. */
@@ -57,7 +58,7 @@ export interface RequestField<Value = unknown> {
  * a field the grant leaves out gives nothing.
  */
 export interface GrantField<Value = unknown> {
-  /** The value as the pipeline keeps it, or `undefined` when it is not valid (the app's bug: 500). */
+  /** The value as the pipeline keeps it, or `undefined` when it is not valid (the app's bug: 500). Called without `this`. */
   check(value: unknown): Value | undefined;
   /** What is wrong, for a value {@link check} refused: `grant.name must be …`. */
   readonly message: string;

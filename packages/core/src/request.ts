@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { parse as parseContentType } from 'content-type';
 import * as v from 'valibot';
-import { fieldSchema } from './fields.js';
+import { emptyObjectFactory, fieldSchema } from './fields.js';
 import { describeIssues } from './issues.js';
 import { MAX_TTL_MINUTES, type RequestField } from './platform.js';
 import { BUILT_IN_PLATFORMS } from './platforms/index.js';
@@ -44,6 +44,13 @@ export interface RequestShape {
   readonly schema: v.GenericSchema;
   /** Every field as `undefined`, copied into each request (see {@link parseTokenRequest}). */
   readonly template: Readonly<Record<string, undefined>>;
+  /** A new object with every field as `undefined` (the template, built as a literal). */
+  readonly empty: () => Record<string, unknown>;
+  /** Each field's `check` by name, in an object without a prototype: the quick path's lookup. */
+  readonly checks: Readonly<Record<string, RequestField['check'] | undefined>>;
+  /** The fields listed in a grant field, and those with a rule of their own, for the grant check. */
+  readonly targets: readonly (readonly [name: string, grantList: string])[];
+  readonly ruled: readonly (readonly [name: string, checkGrant: NonNullable<RequestField['checkGrant']>])[];
 }
 
 const CORE_FIELDS = ['role', 'ttlMinutes'];
@@ -93,7 +100,23 @@ export function requestShape(fields: ReadonlyMap<string, RequestField>): Request
       v.maxValue(MAX_TTL_MINUTES, `ttlMinutes must be at most ${MAX_TTL_MINUTES}`),
     ),
   );
-  return { fields, schema: v.strictObject(entries, 'unknown field'), template };
+  const checks: Record<string, RequestField['check']> = Object.create(null);
+  for (const [name, field] of fields) checks[name] = field.check;
+  const targets = [...fields].flatMap(([name, field]) =>
+    field.grantList === undefined ? [] : [[name, field.grantList] as const],
+  );
+  const ruled = [...fields].flatMap(([name, field]) =>
+    field.checkGrant === undefined ? [] : [[name, field.checkGrant.bind(field)] as const],
+  );
+  return {
+    fields,
+    schema: v.strictObject(entries, 'unknown field'),
+    template,
+    empty: emptyObjectFactory(Object.keys(template)),
+    checks,
+    targets,
+    ruled,
+  };
 }
 
 /** The request fields of the built-in platforms. */
@@ -140,8 +163,8 @@ export function quickTokenRequest(
   body: Record<string, unknown>,
   shape: RequestShape = BUILT_IN_REQUEST_SHAPE,
 ): TokenRequest | undefined {
-  const request: Record<string, unknown> = { ...shape.template };
-  const { fields } = shape;
+  const request = shape.empty();
+  const { checks } = shape;
   for (const key in body) {
     if (!Object.hasOwn(body, key)) return undefined;
     const value = body[key];
@@ -152,7 +175,7 @@ export function quickTokenRequest(
       if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > MAX_TTL_MINUTES) return undefined;
       request.ttlMinutes = value;
     } else {
-      const checked = fields.get(key)?.check(value);
+      const checked = checks[key]?.(value);
       if (checked === undefined) return undefined;
       request[key] = checked;
     }

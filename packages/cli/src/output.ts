@@ -45,32 +45,5 @@ export function writeJson(stream: Writable, value: unknown): void {
   stream.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** "in 9 minutes", "3 hours ago": how far `at` lies from `now`. */
-export function relativeTime(at: number, now: number): string {
-  const seconds = Math.round((at - now) / 1000);
-  const size = Math.abs(seconds);
-  if (size < 2) return 'just now';
-  const [amount, unit] =
-    size < 90
-      ? [size, 'second']
-      : size < 90 * 60
-        ? [Math.round(size / 60), 'minute']
-        : size < 36 * 3600
-          ? [Math.round(size / 3600), 'hour']
-          : [Math.round(size / 86_400), 'day'];
-  const text = `${amount} ${unit}${amount === 1 ? '' : 's'}`;
-  return seconds >= 0 ? `in ${text}` : `${text} ago`;
-}
-
-/** A local date and time with its UTC offset, as a person reads it: 2026-11-22 08:44:30 (UTC+01:00). */
-export function localTime(at: number): string {
-  const date = new Date(at);
-  const pad = (value: number) => String(value).padStart(2, '0');
-  const offset = -date.getTimezoneOffset();
-  const sign = offset >= 0 ? '+' : '-';
-  const zone = `UTC${sign}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
-  return (
-    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
-    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())} (${zone})`
-  );
-}
+// Times as inspect and sign print them: the same words as the platforms' explanations.
+export { localTime, relativeTime } from '@roomkey/core';

@@ -8,6 +8,7 @@ export {
 } from './bearer-jwt.js';
 export type { Clock } from './clock.js';
 export { isRoomkeyError, RoomkeyError, type RoomkeyErrorCode } from './errors.js';
+export { localTime, relativeTime } from './explain.js';
 export { CHANNEL_FIELD, ROOM_FIELD, targetField, targetListField, textField } from './fields.js';
 export { type ChatRights, defaultGrant, type Grant, type Identity } from './grant.js';
 export { type BuiltInPlatformOptions, ISSUER_OPTION_NAMES } from './issuer-options.js';
@@ -28,6 +29,7 @@ export {
 export type {
   AddressField,
   DecodedToken,
+  ExplainContext,
   GrantField,
   IssuedEntry,
   IssuedToken,

@@ -233,18 +233,33 @@ export interface RoomkeyPlatform<Options = never, Option extends string = string
    * platform's rules, checked with the credentials `env` holds (the platform's own variables);
    * `undefined` when the token is not one of its.
    */
-  explain?(
-    token: DecodedToken,
-    env: Readonly<Record<string, string | undefined>>,
-    now: number,
-  ): Promise<TokenReport | undefined>;
+  explain?(token: DecodedToken, context: ExplainContext): Promise<TokenReport | undefined> | TokenReport | undefined;
+}
+
+/** What a platform's `explain` gets beside the token. */
+export interface ExplainContext {
+  /** The environment: the platform's own variables hold the credentials to check with. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Now, in epoch milliseconds. */
+  readonly now: number;
+  /**
+   * What the person asked to check (`roomkey inspect`'s flags): `secret` and `secretSource`,
+   * `ttlMinutes`, `issuer`, `requireRole`, `requireTransport`, `requireRoom`.
+   */
+  readonly settings: Readonly<Record<string, unknown>>;
+  /**
+   * `false` on the first round, where each platform explains only tokens that are certainly
+   * its; `true` on the second, where a platform that explains any JWT (Red5 Pro's) may.
+   */
+  readonly fallback: boolean;
 }
 
 /** A token as `roomkey inspect` decoded it: the text, and for a JWS its header and claims. */
 export interface DecodedToken {
   readonly token: string;
-  readonly header: Readonly<Record<string, unknown>>;
-  readonly claims: Readonly<Record<string, unknown>>;
+  /** Absent for a token that is no JWS (OpenTok's `T1==`). */
+  readonly header?: Readonly<Record<string, unknown>>;
+  readonly claims?: Readonly<Record<string, unknown>>;
 }
 
 /** One rule of a platform, applied to a token, in words a person understands. */

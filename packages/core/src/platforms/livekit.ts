@@ -454,7 +454,10 @@ export const liveKitDefinition: RoomkeyPlatform<LiveKitSigner | LiveKitOptions, 
   grantFields: { rooms: ROOMS_FIELD, livekit: LIVEKIT_GRANT_FIELD },
   routes: { livekit: LIVEKIT_ROUTE },
   create: (value, { clock }) => [liveKitPlatform(signerFrom(value, createLiveKitSigner, clock))],
-  explain: (token, env, now) => explainLiveKitToken(token, env, now),
+  explain: (token, { env, now, fallback }) =>
+    fallback || token.header === undefined || token.claims === undefined
+      ? undefined
+      : explainLiveKitToken({ token: token.token, header: token.header, claims: token.claims }, env, now),
 };
 
 const check = (rule: string, ok: boolean, passed: string, failed: string): TokenCheck => ({
@@ -489,7 +492,7 @@ const VIDEO_MEANINGS: Readonly<Record<string, string>> = {
  * LIVEKIT_API_KEY), `nbf` and `exp`, and the join grant; rights written out or read as granted.
  */
 export async function explainLiveKitToken(
-  decoded: DecodedToken,
+  decoded: Required<DecodedToken>,
   env: Readonly<Record<string, string | undefined>>,
   now: number,
 ): Promise<TokenReport | undefined> {

@@ -5,6 +5,7 @@ import { RoomkeyError } from '../errors.js';
 import { createHs256Signer } from '../jws.js';
 import { rejectUnknownOptions } from '../options.js';
 import { type RoomkeyPlatform, signerFrom } from '../platform.js';
+import { explainOpenTokJwt, explainOpenTokT1 } from './opentok-explain.js';
 import type { SignedToken } from './red5pro.js';
 import {
   checkVonageInput,
@@ -146,4 +147,13 @@ export const openTokDefinition: RoomkeyPlatform<OpenTokSigner | OpenTokSignerOpt
   requestFields: { session: VONAGE_SESSION_FIELD },
   grantFields: VONAGE_GRANT_FIELDS,
   create: (value, { clock }) => [vonagePlatform(signerFrom(value, createOpenTokSigner, clock))],
+  explain({ token, header, claims }, { env, now, fallback }) {
+    if (fallback) return undefined;
+    if (token.startsWith('T1==')) return explainOpenTokT1(token, env, now);
+    const isOpenTok =
+      claims !== undefined &&
+      !('application_id' in claims) &&
+      (claims.ist === 'project' || (claims.scope === 'session.connect' && 'session_id' in claims));
+    return isOpenTok && header !== undefined ? explainOpenTokJwt({ token, header, claims }, env, now) : undefined;
+  },
 };

@@ -21,6 +21,7 @@ import {
   type PubNubChannelPermissions,
 } from './pubnub.js';
 import { grantedChatRights, RED5_SDK_ROUTES } from './red5-sdk-routes.js';
+import { explainRed5CloudToken } from './red5cloud-explain.js';
 import type { SignedToken } from './red5pro.js';
 
 export { grantedChatRights };
@@ -570,4 +571,13 @@ export const red5CloudDefinition: RoomkeyPlatform<
     const client = value instanceof Red5Client ? value : createRed5CloudClient({ clock, ...value });
     return [red5CloudConferencePlatform(client), red5CloudChatPlatform(client)];
   },
+  explain: ({ token, header, claims }, { env, now, fallback }) =>
+    !fallback &&
+    header !== undefined &&
+    claims !== undefined &&
+    'uid' in claims &&
+    'roomId' in claims &&
+    ('pubnubToken' in claims || 'pubnubSubscribeKey' in claims)
+      ? explainRed5CloudToken({ token, header, claims }, env, now, decodeRed5MasterSecret)
+      : undefined,
 };

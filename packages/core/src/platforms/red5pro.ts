@@ -18,6 +18,7 @@ import {
 import { HttpProblem } from '../problem.js';
 import type { Role } from '../roles.js';
 import { createHmacSecretKey } from '../secret.js';
+import { explainRed5ProToken, type Red5ProSettings } from './red5pro-explain.js';
 
 /** Values of the Red5 Pro `roles` claim. Red5 Pro only honours them in lower case. */
 export const RED5PRO_ROLES = ['red5-publisher', 'red5-subscriber'] as const;
@@ -453,4 +454,9 @@ export const red5ProDefinition: RoomkeyPlatform<Red5ProSigner | Red5ProSignerOpt
     name: textField('name', 256, { printable: true, min: 1 }),
   },
   create: (value, { clock }) => [red5ProPlatform(signerFrom(value, createRed5ProSigner, clock))],
+  // Red5 Pro tokens carry no claim of their own for sure: any JWT no other platform claims.
+  explain: ({ token, header, claims }, { now, settings, fallback }) =>
+    fallback && header !== undefined && claims !== undefined
+      ? explainRed5ProToken({ token, header, claims }, settings as unknown as Red5ProSettings, now)
+      : undefined,
 };

@@ -15,6 +15,7 @@ import {
 } from '../platform.js';
 import type { Role } from '../roles.js';
 import type { SignedToken } from './red5pro.js';
+import { explainVonageToken } from './vonage-explain.js';
 
 /** Roles as Vonage writes them on the wire. */
 export const VONAGE_ROLES = ['subscriber', 'publisher', 'publisheronly', 'moderator'] as const;
@@ -347,4 +348,8 @@ export const vonageDefinition: RoomkeyPlatform<VonageVideoSigner | VonageVideoSi
   requestFields: { session: VONAGE_SESSION_FIELD },
   grantFields: VONAGE_GRANT_FIELDS,
   create: (value, { clock }) => [vonagePlatform(signerFrom(value, createVonageVideoSigner, clock))],
+  explain: ({ token, header, claims }, { env, now, fallback }) =>
+    !fallback && header !== undefined && claims?.scope === 'session.connect' && 'application_id' in claims
+      ? explainVonageToken({ token, header, claims }, env, now)
+      : undefined,
 };

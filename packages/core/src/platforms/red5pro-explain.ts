@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
-import { isRoomkeyError, type Red5ProRequirement, verifyRed5ProToken } from '@roomkey/core';
-import { type Check, type Explained, fail, pass, type Report, skip } from './report.js';
-import { describeTime, expiryCheck } from './time.js';
+import { isRoomkeyError } from '../errors.js';
+import { type Check, describeTime, type Explained, expiryCheck, fail, pass, type Report, skip } from '../explain.js';
+import { type Red5ProRequirement, verifyRed5ProToken } from './red5pro-verify.js';
 
 /** The server settings `inspect` checks a Red5 Pro token against (flags of the same names). */
 export interface Red5ProSettings {
@@ -15,10 +15,11 @@ export interface Red5ProSettings {
   readonly requireRoom: string | undefined;
 }
 
+/** A decoded JWS. */
 export interface DecodedJwt {
   readonly token: string;
-  readonly header: Record<string, unknown>;
-  readonly claims: Record<string, unknown>;
+  readonly header: Readonly<Record<string, unknown>>;
+  readonly claims: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -26,7 +27,7 @@ export interface DecodedJwt {
  * jwtTtlMinutes limit), issuer, role, transport, room. The verdict, when the secret is known, is
  * the core verifier's; the rules say why.
  */
-export async function inspectRed5Pro(jwt: DecodedJwt, settings: Red5ProSettings, now: number): Promise<Report> {
+export async function explainRed5ProToken(jwt: DecodedJwt, settings: Red5ProSettings, now: number): Promise<Report> {
   const { header, claims } = jwt;
   const checks: Check[] = [];
   checks.push(

@@ -310,7 +310,9 @@ describe('roomkey serve with OIDC access tokens', () => {
         post(
           strict,
           { room: 'stage' },
-          bearer(await idp.mint({ roles: ['subscriber'], ...claims }, { typ, kid: 'key-1' })),
+          bearer(
+            await idp.mint({ roles: ['subscriber'], ...claims }, { kid: 'key-1', ...(typ !== undefined && { typ }) }),
+          ),
         );
       expect((await ask({ azp: 'mobile-app' })).status).toBe(200);
       expect((await ask({ azp: 'other-app' })).status).toBe(401);

@@ -84,8 +84,10 @@ export interface BearerJwtIdentityOptions {
   /** The `realm` of the `WWW-Authenticate` challenge. Default `roomkey`. */
   readonly realm?: string;
   /**
-   * The least time between two fetches of the key set caused by an unknown `kid`, in seconds.
-   * Default 30: a flood of tokens with made-up key ids costs the provider one request.
+   * The least time between two fetches from the provider caused by an unknown `kid` or after a
+   * failed fetch, in seconds. Default 30: a flood of tokens with made-up key ids, or of requests
+   * while the provider fails, costs the provider one request (the failure is answered again,
+   * 502 with `Retry-After`, until the cooldown ends).
    */
   readonly jwksCooldownSeconds?: number;
   /** How long fetched keys are used before they are fetched again, in seconds. Default 600. */

@@ -211,6 +211,19 @@ describe.each(VARIANTS)('bearerJwtIdentity through $name', (variant) => {
       expect(asked()).toBe(0);
     });
 
+    it('lets rateLimit.failures stop a flood of garbage tokens while the provider fails', async () => {
+      idp.failWith(500);
+      const agent = appWith(
+        variant,
+        { issuer: idp.issuer, audience: IDP_AUDIENCE },
+        { rateLimit: { failures: { points: 3, duration: 60 } } },
+      );
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 6; attempt++) statuses.push((await post(agent, 'garbage.not.ajwt')).status);
+      expect(statuses).toEqual([401, 401, 401, 429, 429, 429]);
+      expect(asked()).toBe(0);
+    });
+
     it('asks a failing provider once per cooldown, answering 502 with Retry-After meanwhile', async () => {
       const clock = frozenClock();
       const agent = appWith(variant, { issuer: idp.issuer, audience: IDP_AUDIENCE, clock });

@@ -98,15 +98,15 @@ export function providerKeys(options: ProviderKeysOptions): ProviderKeys {
       return fetchOnce();
     },
     async refreshed() {
-      if (inFlight !== undefined) return inFlight;
-      if (coolingDown()) {
+      if (inFlight === undefined && coolingDown()) {
         // An unknown kid while the provider fails may be a key published since: say so (502).
         if (failure !== undefined) throw cachedFailure(failure);
         if (fetched !== undefined) return fetched.keys;
       }
+      // A fetch in flight is shared; if it fails, the stale keys it hands back lack the kid, so
+      // the answer is the failure.
       const before = fetched;
       const keys = await fetchOnce();
-      // The refresh failed and the stale keys came back: they lack the kid, so the answer is the failure.
       if (failure !== undefined && fetched === before) throw cachedFailure(failure);
       return keys;
     },

@@ -293,6 +293,44 @@ describe('roomkey serve with OIDC access tokens', () => {
     }
   });
 
+  it('requires the client and token type of ROOMKEY_OIDC_AUTHORIZED_PARTIES and _REQUIRED_TYPE, and refuses a subject no token can carry with 403 and one warning', async () => {
+    const strict = await serve({
+      RED5PRO_JWT_SECRET: SECRET,
+      ROOMKEY_OIDC_ISSUER: idp.issuer,
+      ROOMKEY_OIDC_AUDIENCE: IDP_AUDIENCE,
+      ROOMKEY_OIDC_ROOMS: 'any',
+      ROOMKEY_OIDC_PLATFORMS: 'red5pro',
+      ROOMKEY_OIDC_TRANSPORTS: 'any',
+      ROOMKEY_OIDC_AUTHORIZED_PARTIES: 'video-app, mobile-app',
+      ROOMKEY_OIDC_REQUIRED_TYPE: 'at+jwt',
+    });
+    try {
+      // The first (RSA) key: an earlier test rotated to an ES256 key, and RS256 is the default here.
+      const ask = async (claims: Record<string, unknown>, typ?: string) =>
+        post(
+          strict,
+          { room: 'stage' },
+          bearer(
+            await idp.mint({ roles: ['subscriber'], ...claims }, { kid: 'key-1', ...(typ !== undefined && { typ }) }),
+          ),
+        );
+      expect((await ask({ azp: 'mobile-app' })).status).toBe(200);
+      expect((await ask({ azp: 'other-app' })).status).toBe(401);
+      expect((await ask({})).status).toBe(401);
+      expect((await ask({ azp: 'video-app' }, 'JWT')).status).toBe(401);
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const res = await ask({ azp: 'video-app', sub: 'jose\u0301' });
+        expect(res.status).toBe(403);
+        expect(res.body.detail).toMatch(/normalization form C/);
+      }
+      const warnings = strict.lines().filter((line) => line.event === 'roomkey.config_warning');
+      expect(warnings).toHaveLength(1);
+      expect(strict.lines().filter((line) => line.level === 50)).toEqual([]);
+    } finally {
+      await strict.stop();
+    }
+  });
+
   it('runs from the environment alone: ROOMKEY_OIDC_PLATFORMS and ROOMKEY_OIDC_TRANSPORTS cap every signed-in user', async () => {
     const env = {
       RED5PRO_JWT_SECRET: SECRET,

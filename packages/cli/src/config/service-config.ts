@@ -122,6 +122,16 @@ const OidcSchema = v.strictObject(
     ),
     clockToleranceSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(300))),
     jwksCooldownSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(86_400))),
+    jwksCacheMaxAgeSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(86_400))),
+    jwksStaleIfErrorSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(604_800))),
+    timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(60_000))),
+    authorizedParties: v.optional(
+      v.union(
+        [v.pipe(v.string(), v.minLength(1)), v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1))],
+        'authorizedParties must be your client id at the provider, or an array of them',
+      ),
+    ),
+    requiredType: v.optional(v.string('requiredType must be a token type such as at+jwt')),
     subjectClaim: v.optional(v.string('subjectClaim must be a claim name')),
     rolesClaim: v.optional(
       v.union(
@@ -210,6 +220,11 @@ export interface OidcSettings extends Policy {
   readonly algorithms: readonly (typeof BEARER_JWT_ALGORITHMS)[number][] | undefined;
   readonly clockToleranceSeconds: number | undefined;
   readonly jwksCooldownSeconds: number | undefined;
+  readonly jwksCacheMaxAgeSeconds: number | undefined;
+  readonly jwksStaleIfErrorSeconds: number | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly authorizedParties: string | readonly string[] | undefined;
+  readonly requiredType: string | undefined;
   readonly subjectClaim: string;
   readonly rolesClaim: readonly string[];
   readonly roleMap: Readonly<Record<string, Role>>;
@@ -251,6 +266,24 @@ const OVERRIDES: readonly { variable: string; path: readonly string[]; parse: (r
   { variable: 'ROOMKEY_OIDC_ISSUER', path: ['identity', 'oidc', 'issuer'], parse: (raw) => raw },
   { variable: 'ROOMKEY_OIDC_AUDIENCE', path: ['identity', 'oidc', 'audience'], parse: list },
   { variable: 'ROOMKEY_OIDC_JWKS_URL', path: ['identity', 'oidc', 'jwksUrl'], parse: (raw) => raw },
+  { variable: 'ROOMKEY_OIDC_AUTHORIZED_PARTIES', path: ['identity', 'oidc', 'authorizedParties'], parse: list },
+  { variable: 'ROOMKEY_OIDC_REQUIRED_TYPE', path: ['identity', 'oidc', 'requiredType'], parse: (raw) => raw },
+  {
+    variable: 'ROOMKEY_OIDC_JWKS_COOLDOWN_SECONDS',
+    path: ['identity', 'oidc', 'jwksCooldownSeconds'],
+    parse: numberOrText,
+  },
+  {
+    variable: 'ROOMKEY_OIDC_JWKS_CACHE_MAX_AGE_SECONDS',
+    path: ['identity', 'oidc', 'jwksCacheMaxAgeSeconds'],
+    parse: numberOrText,
+  },
+  {
+    variable: 'ROOMKEY_OIDC_JWKS_STALE_IF_ERROR_SECONDS',
+    path: ['identity', 'oidc', 'jwksStaleIfErrorSeconds'],
+    parse: numberOrText,
+  },
+  { variable: 'ROOMKEY_OIDC_TIMEOUT_MS', path: ['identity', 'oidc', 'timeoutMs'], parse: numberOrText },
   { variable: 'ROOMKEY_OIDC_ROOMS', path: ['identity', 'oidc', 'rooms'], parse: anyOrList },
   { variable: 'ROOMKEY_OIDC_CHANNELS', path: ['identity', 'oidc', 'channels'], parse: anyOrList },
   { variable: 'ROOMKEY_OIDC_SESSIONS', path: ['identity', 'oidc', 'sessions'], parse: anyOrList },
@@ -477,6 +510,11 @@ function oidcSettings(oidc: NonNullable<NonNullable<FileConfig['identity']>['oid
     algorithms: oidc.algorithms,
     clockToleranceSeconds: oidc.clockToleranceSeconds,
     jwksCooldownSeconds: oidc.jwksCooldownSeconds,
+    jwksCacheMaxAgeSeconds: oidc.jwksCacheMaxAgeSeconds,
+    jwksStaleIfErrorSeconds: oidc.jwksStaleIfErrorSeconds,
+    timeoutMs: oidc.timeoutMs,
+    authorizedParties: oidc.authorizedParties,
+    requiredType: oidc.requiredType,
     subjectClaim: oidc.subjectClaim ?? 'sub',
     rolesClaim: typeof rolesClaim === 'string' ? [rolesClaim] : rolesClaim,
     // By default the claim holds roomkey's own role names.
@@ -485,16 +523,27 @@ function oidcSettings(oidc: NonNullable<NonNullable<FileConfig['identity']>['oid
   };
 }
 
-/** What `bearerJwtIdentity` receives from these settings (the service adds the subject claim). */
+/** The settings passed on to `bearerJwtIdentity` as they are, when set. */
+const BEARER_SETTINGS = [
+  'jwksUrl',
+  'algorithms',
+  'clockToleranceSeconds',
+  'jwksCooldownSeconds',
+  'jwksCacheMaxAgeSeconds',
+  'jwksStaleIfErrorSeconds',
+  'timeoutMs',
+  'authorizedParties',
+  'requiredType',
+  'subjectClaim',
+] as const satisfies readonly (keyof OidcSettings & keyof BearerJwtIdentityOptions)[];
+
+/** What `bearerJwtIdentity` receives from these settings. */
 export function bearerOptions(settings: OidcSettings): BearerJwtIdentityOptions {
-  return {
-    issuer: settings.issuer,
-    audience: settings.audience,
-    ...(settings.jwksUrl !== undefined && { jwksUrl: settings.jwksUrl }),
-    ...(settings.algorithms !== undefined && { algorithms: settings.algorithms }),
-    ...(settings.clockToleranceSeconds !== undefined && { clockToleranceSeconds: settings.clockToleranceSeconds }),
-    ...(settings.jwksCooldownSeconds !== undefined && { jwksCooldownSeconds: settings.jwksCooldownSeconds }),
-  };
+  const options: Record<string, unknown> = { issuer: settings.issuer, audience: settings.audience };
+  for (const name of BEARER_SETTINGS) {
+    if (settings[name] !== undefined) options[name] = settings[name];
+  }
+  return options as unknown as BearerJwtIdentityOptions;
 }
 
 function window(text: string): RateWindow {

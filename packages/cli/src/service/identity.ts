@@ -6,6 +6,7 @@ import {
   type Grant,
   HttpProblem,
   type Identity,
+  type Logger,
   ROLES,
   type Role,
   type TokenRequest,
@@ -44,11 +45,11 @@ export interface ServiceIdentity {
   keyName(identity: Identity): string | undefined;
 }
 
-export function createServiceIdentity(config: ServiceConfig): ServiceIdentity {
+export function createServiceIdentity(config: ServiceConfig, logger?: Logger): ServiceIdentity {
   const principals = new WeakMap<Identity, Principal>();
   const matched = new WeakMap<IncomingMessage, ServiceKeyEntry | null>();
   const challenge = 'Bearer realm="roomkey"';
-  const oidc = config.oidc === undefined ? undefined : oidcIdentity(config.oidc, principals);
+  const oidc = config.oidc === undefined ? undefined : oidcIdentity(config.oidc, principals, logger);
 
   const keyFor = (req: IncomingMessage): ServiceKeyEntry | undefined => {
     const cached = matched.get(req);
@@ -96,14 +97,9 @@ export function createServiceIdentity(config: ServiceConfig): ServiceIdentity {
   };
 }
 
-function oidcIdentity(settings: OidcSettings, principals: WeakMap<Identity, Principal>) {
-  const verify = bearerJwtIdentity({
-    ...bearerOptions(settings),
-    toIdentity(claims) {
-      const id = claims[settings.subjectClaim];
-      return typeof id === 'string' && id.length > 0 ? { id } : null;
-    },
-  });
+function oidcIdentity(settings: OidcSettings, principals: WeakMap<Identity, Principal>, logger: Logger | undefined) {
+  // The subject claim is read by the core, which refuses (403) and reports once a user id no token can carry.
+  const verify = bearerJwtIdentity({ ...bearerOptions(settings), ...(logger !== undefined && { logger }) });
   return async (req: IncomingMessage): Promise<Identity> => {
     const identity = (await verify(req)) as BearerJwtIdentity;
     const role = roleFromClaims(identity.claims, settings);

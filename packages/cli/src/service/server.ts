@@ -58,7 +58,7 @@ export interface RunningService {
 export async function startService(config: ServiceConfig, log: PinoLogger): Promise<RunningService> {
   const metrics = createMetrics();
   const records = new AsyncLocalStorage<RequestRecord>();
-  const identity = createServiceIdentity(config);
+  const identity = createServiceIdentity(config, log);
   const redis = config.redisUrl === undefined ? undefined : connectRedis(config.redisUrl, log);
   const rateLimit = limiters(config, redis);
 

@@ -37,7 +37,9 @@ export function serveCommand(context: CommandContext): Command {
         const identity = [...(config.oidc ? ['oidc'] : []), ...(config.serviceKeys.length > 0 ? ['service'] : [])];
         context.stdout.write(
           `configuration OK: tokens ${config.tokenNames.join(', ')}; identity ${identity.join(' and ')}; ` +
-            `${config.serviceKeys.length} service key(s); listens on ${config.host}:${config.port}\n`,
+            `${config.serviceKeys.length} service key(s); listens on ${config.host}:${config.port}; ` +
+            `metrics ${config.metrics === false ? 'off' : `on ${config.metrics.host}:${config.metrics.port}`}; ` +
+            `CORS ${config.corsOrigins.length === 0 ? 'off' : config.corsOrigins.join(', ')}\n`,
         );
         return;
       }

@@ -56,7 +56,7 @@ function compileCaps(policy: Policy): Caps {
   };
 }
 
-/** A service key as the requests use it: its entry, its caps and its users, compiled. */
+/** A service key's caps and users, compiled. */
 interface CompiledKey {
   readonly caps: Caps;
   readonly users: TargetMatcher;

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, connect, createServer as createNetServer } from 'node:net';
-import type { DeniedEvent, TokenPlatform } from '@roomkey/core';
+import { type DeniedEvent, HttpProblem, type TokenPlatform } from '@roomkey/core';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { generate } from 'selfsigned';
@@ -328,6 +328,24 @@ describe.each(MODES)('rate limits (in memory) through $label', (mode) => {
     for (let index = 0; index < 6; index++)
       guesses.push((await from(postJson(agent, { room: ROOM }), attacker)).status);
     expect(guesses).toEqual([500, 500, 500, 429, 429, 429]);
+  });
+
+  it('gives the point back for a request identify refuses as malformed (400): a client mistake, not a guess', async () => {
+    const agent = agentFor(
+      mode,
+      {
+        rateLimit: { failures: { points: 2, duration: 60 } },
+        identify: () => {
+          throw new HttpProblem('invalid_request', 'Name the user in the Roomkey-User header.');
+        },
+      },
+      true,
+    );
+    const backend = '203.0.113.80';
+    const statuses: number[] = [];
+    for (let index = 0; index < 5; index++)
+      statuses.push((await from(postJson(agent, { room: ROOM }), backend)).status);
+    expect(statuses).toEqual([400, 400, 400, 400, 400]);
   });
 
   it('counts an IPv6 client by its /64: a fresh address in the same /64 is the same client', async () => {

@@ -14,9 +14,14 @@ const DEFAULT_MAP = {
 describe('roles from OIDC claims (the documented rule)', () => {
   const settings = { rolesClaim: ['roles'], roleMap: DEFAULT_MAP, defaultRole: undefined };
   it.each([
-    ['an array of roomkey roles: the highest wins', { roles: ['subscriber', 'moderator', 'publisher'] }, 'moderator'],
+    ['an array of roomkey roles: their join', { roles: ['subscriber', 'moderator', 'publisher'] }, 'moderator'],
     ['a space-separated string', { roles: 'subscriber publisher' }, 'publisher'],
-    ['a comma-separated string', { roles: 'publisher-only,subscriber' }, 'publisher-only'],
+    [
+      'a comma-separated string; publisher-only and subscriber join to publisher',
+      { roles: 'publisher-only,subscriber' },
+      'publisher',
+    ],
+    ['publisher-only alone', { roles: ['publisher-only'] }, 'publisher-only'],
     ['unknown names only', { roles: ['admin', 'root'] }, undefined],
     ['no claim', {}, undefined],
     ['a claim of another type', { roles: 7 }, undefined],
@@ -80,7 +85,8 @@ describe('the service configuration', () => {
     expect(config).toMatchObject({
       host: '127.0.0.1',
       port: 3000,
-      metrics: 'main',
+      metrics: false,
+      corsOrigins: [],
       requireHttps: false,
       serviceKeys: [],
     });

@@ -121,6 +121,14 @@ async function signRed5Pro(context: CommandContext, options: SignOptions): Promi
     if (isRoomkeyError(error, 'invalid_claim')) context.fail(`cannot sign: ${error.message}`);
     throw error;
   }
+  if (options.ttl !== undefined && options.ttl > signer.maxTtlSeconds) {
+    // Said, not silent: the token lives less than asked (the JSON's expiresAt is the real expiry).
+    const margin = ttlMinutes * 60 - signer.maxTtlSeconds;
+    context.stderr.write(
+      `note: --ttl capped to ${formatSeconds(signer.maxTtlSeconds)}: the server accepts at most ${ttlMinutes} minutes ` +
+        `(--ttl-minutes, else RED5PRO_JWT_TTL_MINUTES, else 60), less a ${margin} s clock-skew margin\n`,
+    );
+  }
   if (options.json) {
     writeJson(context.stdout, {
       token: signed.token,
@@ -147,4 +155,11 @@ function parseEnvMinutes(context: CommandContext): number {
   } catch (error) {
     return context.fail(`RED5PRO_JWT_TTL_MINUTES: ${(error as Error).message}`);
   }
+}
+
+/** `59.5 minutes`, `2 hours`: a lifetime in words. */
+function formatSeconds(seconds: number): string {
+  const minutes = seconds / 60;
+  if (minutes >= 120 && minutes % 60 === 0) return `${minutes / 60} hours`;
+  return `${Math.round(minutes * 10) / 10} minutes`;
 }

@@ -459,6 +459,7 @@ export function red5CloudConferencePlatform(client: Red5Client): TokenPlatform {
     maxTtlSeconds: RED5CLOUD_MAX_TTL_SECONDS,
     defaultTtlSeconds: RED5CLOUD_DEFAULT_TTL_SECONDS,
     checkTarget: (room) => void checkChannelName(room, 'its name'),
+    checkUserId: (userId) => void checkUserId(userId),
     checkGrant: requireChatRights,
     async issue(input: PlatformIssueInput) {
       const { token, expiresAt } = await client.issueConferenceToken({
@@ -492,6 +493,7 @@ export function red5CloudChatPlatform(client: Red5Client): TokenPlatform {
     maxTtlSeconds: RED5CLOUD_MAX_TTL_SECONDS,
     defaultTtlSeconds: RED5CLOUD_DEFAULT_TTL_SECONDS,
     checkTarget: (channel) => void checkChannelName(channel, 'its name'),
+    checkUserId: (userId) => void checkUserId(userId),
     checkGrant: requireChatRights,
     async issue(input: PlatformIssueInput) {
       return client.issueChatToken({

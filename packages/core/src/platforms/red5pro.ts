@@ -324,6 +324,7 @@ export function red5ProPlatform(signer: Red5ProSigner): TokenPlatform {
     tokenName: 'red5pro',
     addressedBy: 'room',
     maxTtlSeconds: signer.maxTtlSeconds,
+    checkUserId: (userId) => void checkText(userId, 'the user id (sub)'),
     issue(input: PlatformIssueInput) {
       if (input.transports !== 'any' && input.transports.length === 0) {
         throw new HttpProblem(

@@ -3,7 +3,8 @@
  * CORS to the framework's own middleware, mounted in front of its route as each adapter's README
  * shows (`cors` for Express, `@koa/cors`, `@fastify/cors`, `hono/cors`), with an exact origin
  * allow-list: the preflight from a listed origin gets the CORS headers, one from any other origin
- * none, and the real POST still gets its token, readable by the listed origin.
+ * none, and the real POST still gets its token, readable by the listed origin with its `Date`
+ * header (which `@roomkey/client` times refreshes by).
  */
 import fastifyCors from '@fastify/cors';
 import { getRequestListener } from '@hono/node-server';
@@ -29,6 +30,8 @@ import { SECRET } from './support/tokens.js';
 const ALLOWED = 'https://app.example';
 const ORIGINS = [ALLOWED];
 const HEADERS = ['Content-Type', 'Authorization'];
+// @roomkey/client times refreshes by the Date header, which browsers hide cross-origin unless exposed.
+const EXPOSED = ['Date'];
 const KEY = 'cors-test-key';
 
 // biome-ignore lint/suspicious/noExplicitAny: the native request type differs per framework
@@ -41,7 +44,10 @@ const options = (header: (native: never) => string | undefined): Options => ({
 
 function expressApp(): Agent {
   const app = express5();
-  app.use('/tokens', expressCors({ origin: ORIGINS, methods: ['POST'], allowedHeaders: HEADERS }));
+  app.use(
+    '/tokens',
+    expressCors({ origin: ORIGINS, methods: ['POST'], allowedHeaders: HEADERS, exposedHeaders: EXPOSED }),
+  );
   app.all('/tokens', expressTokens(options((req: express5.Request) => req.get('authorization'))));
   return request(app);
 }
@@ -54,6 +60,7 @@ function koaApp(): Agent {
     origin: (ctx) => (ORIGINS.includes(ctx.get('Origin')) ? ctx.get('Origin') : ''),
     allowMethods: ['POST'],
     allowHeaders: HEADERS,
+    exposeHeaders: EXPOSED,
   });
   router.all('/tokens', cors, koaTokens(options((ctx: Koa3.Context) => ctx.get('authorization') || undefined)));
   app.use(router.routes());
@@ -62,7 +69,7 @@ function koaApp(): Agent {
 
 function fastifyApp(): Agent {
   const app = fastify5();
-  app.register(fastifyCors, { origin: ORIGINS, methods: ['POST'], allowedHeaders: HEADERS });
+  app.register(fastifyCors, { origin: ORIGINS, methods: ['POST'], allowedHeaders: HEADERS, exposedHeaders: EXPOSED });
   app.register(
     tokenRoutes(options((req: { headers: Record<string, string | undefined> }) => req.headers.authorization)),
   );
@@ -72,7 +79,10 @@ function fastifyApp(): Agent {
 function honoApp(): Agent {
   const app = new Hono();
   const tokens = fetchTokens(options((req: Request) => req.headers.get('authorization') ?? undefined));
-  app.use('/tokens', honoCors({ origin: ORIGINS, allowMethods: ['POST'], allowHeaders: HEADERS }));
+  app.use(
+    '/tokens',
+    honoCors({ origin: ORIGINS, allowMethods: ['POST'], allowHeaders: HEADERS, exposeHeaders: EXPOSED }),
+  );
   app.all('/tokens', (c) => tokens(c.req.raw, c));
   return request(getRequestListener(app.fetch));
 }
@@ -117,5 +127,6 @@ describe.each(APPS)('$name in front of the token route', ({ build }) => {
       .send(JSON.stringify({ room: 'room-abc' }));
     expectTokenResponse(res);
     expect(res.headers['access-control-allow-origin']).toBe(ALLOWED);
+    expect(res.headers['access-control-expose-headers']?.toLowerCase()).toMatch(/\bdate\b/);
   });
 });

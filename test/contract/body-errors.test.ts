@@ -261,6 +261,7 @@ describe('tokenErrorHandler’s protocol', () => {
       expect(() => make('red5-conferense')).toThrow(TypeError);
     }
     expect(() => koaErrors({ 'red5-conferense': CONFERENCE } as never)).toThrow(TypeError);
+    expect(() => koaErrors({ 'red5-conference': 'config-meetings' })).toThrow(/must be a path/);
   });
 
   it('leaves the roomkey route’s problems as the contract has them (no success member)', async () => {

@@ -136,8 +136,13 @@ function route(protocol: TokenProtocol, caller: string): KoaTokenRoute {
 export function tokenErrorHandler(routes: TokenProtocol | Partial<Record<TokenProtocol, string>> = 'roomkey') {
   const byPath = new Map<string, (error: unknown) => TokenResponse | undefined>();
   if (typeof routes === 'object' && routes !== null) {
-    for (const [protocol, path] of Object.entries(routes))
-      byPath.set(path, bodyErrorProblems(protocol as TokenProtocol));
+    for (const [protocol, path] of Object.entries(routes)) {
+      const problemFor = bodyErrorProblems(protocol as TokenProtocol);
+      if (typeof path !== 'string' || !path.startsWith('/')) {
+        throw new TypeError(`tokenErrorHandler: the path of ${protocol} must be a path such as "/tokens"`);
+      }
+      byPath.set(path, problemFor);
+    }
   }
   const others = bodyErrorProblems(typeof routes === 'string' ? routes : 'roomkey');
   return async function roomkeyTokenErrors(ctx: AnyContext, next: () => Promise<unknown>): Promise<void> {

@@ -6,6 +6,7 @@ export {
   type BearerJwtIdentityOptions,
   bearerJwtIdentity,
 } from './bearer-jwt.js';
+export { bodyErrorProblems, problemForBodyError } from './body-errors.js';
 export type { Clock } from './clock.js';
 export { isRoomkeyError, RoomkeyError, type RoomkeyErrorCode } from './errors.js';
 export { type ChatRights, defaultGrant, type Grant, type Identity } from './grant.js';
@@ -108,7 +109,6 @@ export {
   HttpProblem,
   PROBLEM_STATUS,
   type ProblemCode,
-  problemForBodyError,
   problemResponse,
   type TokenResponse,
 } from './problem.js';

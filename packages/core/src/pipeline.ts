@@ -87,9 +87,14 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
  *   authorize: () => ({ role: 'subscriber', rooms: 'any', transports: 'any' }),
  *   red5pro: { secret: process.env.RED5PRO_JWT_SECRET },
  * });
+ * @param caller The function the app called, named in the message of a misspelt option (an
+ * adapter passes its own: `issueTokens`, `tokenRoutes`…).
  */
-export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): TokenIssuer<Native> {
-  const config = checkIssuerOptions(options);
+export function createTokenIssuer<Native>(
+  options: TokenIssuerOptions<Native>,
+  caller = 'createTokenIssuer',
+): TokenIssuer<Native> {
+  const config = checkIssuerOptions(options, caller);
   const issuer: TokenIssuer<Native> = {
     tokenNames: Object.freeze(config.platforms.map((platform) => platform.tokenName)),
     async handle(request, protocolName = 'roomkey') {
@@ -276,22 +281,23 @@ async function release(exchange: Exchange<unknown>, logError: LogError): Promise
 /**
  * The issuer an adapter's route uses: `value` itself when it is an issuer from
  * {@link createTokenIssuer} (so several routes share one configuration), otherwise a new one made
- * from `value` as options. Throws a `TypeError` at start-up when the issuer cannot sign the
- * token the protocol answers with.
+ * from `value` as options, whose mistakes name `caller` (the route factory the app called).
+ * Throws a `TypeError` at start-up when the issuer cannot sign the token the protocol answers with.
  *
  * @example
  * const issuer = createTokenIssuer({ identify, red5cloud: { masterKey, masterSecret } });
- * const chatIssuer = tokenIssuerFor(issuer, 'red5-chat');
+ * const chatIssuer = tokenIssuerFor(issuer, 'red5-chat', 'issueRed5ChatToken');
  */
 export function tokenIssuerFor<Native>(
   value: TokenIssuer<Native> | TokenIssuerOptions<Native>,
   protocol: TokenProtocol = 'roomkey',
+  caller = 'createTokenIssuer',
 ): TokenIssuer<Native> {
   const { tokenName, needs } = protocolNamed(protocol);
   const issuer =
     typeof value === 'object' && value !== null && ISSUERS.has(value)
       ? (value as TokenIssuer<Native>)
-      : createTokenIssuer(value as TokenIssuerOptions<Native>);
+      : createTokenIssuer(value as TokenIssuerOptions<Native>, caller);
   if (tokenName !== undefined && !issuer.tokenNames.includes(tokenName)) {
     throw new TypeError(`the ${protocol} route answers with a "${tokenName}" token: configure ${needs}`);
   }

@@ -33,7 +33,7 @@ const takers: ReadonlyArray<readonly [string, (secret: string, plain: string) =>
   ['verifyRed5ProToken (secret)', (secret) => verifyRed5ProToken('a.b.c', { secret })],
   [
     'createTokenIssuer (red5pro.secret)',
-    (secret) => createTokenIssuer({ identify: () => null, authorize: () => null, red5pro: { secret } }),
+    (secret) => createTokenIssuer({ identify: () => null, authorize: () => false, red5pro: { secret } }),
   ],
   ['createOpenTokSigner (apiSecret)', (secret) => createOpenTokSigner({ apiKey: API_KEY, apiSecret: secret })],
   ['createRed5CloudClient (masterSecret)', (secret) => createRed5CloudClient({ masterKey, masterSecret: secret })],

@@ -71,15 +71,16 @@ export function createHmacSecretKey(secret: unknown, option = 'secret'): KeyObje
  * The message names the likely cause; the secret itself never appears in it.
  */
 export function checkSecretCharacters(secret: string, option: string): void {
-  const found = CONTROL_CHARACTER.exec(secret)?.[0];
-  if (found === undefined) return;
-  if (found === '\n' || found === '\r') {
+  // A line break first: captured output may also hold colour codes, but its lines are the clue.
+  if (/[\r\n]/.test(secret)) {
     throw new TypeError(
       `${option} contains a line break: was it captured together with command output? ` +
         '`S="$(pnpm roomkey secret)"` also captures pnpm\'s banner: use `pnpm --silent roomkey secret`, ' +
-        'or set it from a file without the extra lines. A secret is used exactly as given, never trimmed.',
+        'or set it from a file holding the secret alone.',
     );
   }
+  const found = CONTROL_CHARACTER.exec(secret)?.[0];
+  if (found === undefined) return;
   const code = `U+${found.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
   throw new TypeError(
     `${option} contains a control character (${code}): was it copied from a terminal's coloured output ` +

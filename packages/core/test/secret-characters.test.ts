@@ -76,6 +76,11 @@ describe('a shared secret with a line break or a control character is refused by
     },
   );
 
+  it.each(takers)('%s: names the line break even when colour codes come first', async (name, take) => {
+    const plain = plainFor(name);
+    await expectTypeError(() => take(`\u001b[1m> banner\u001b[0m\n${plain}`, plain), LINE_BREAK);
+  });
+
   it.each(takers)('%s: refuses a trailing newline or CRLF (from a file read as it is)', async (name, take) => {
     const plain = plainFor(name);
     await expectTypeError(() => take(`${plain}\n`, plain), LINE_BREAK);

@@ -174,7 +174,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
             `the server answered with a token that expires in less than ${MIN_TOKEN_LIFETIME_SECONDS} seconds`,
           );
     }
-    const margin = Math.min(refreshBeforeSeconds * 1000, (expiresAt - received) / 2);
+    const margin = Math.min(refreshBeforeSeconds * 1000, left / 2);
     return { body: json as TokenResponse, refreshAt: expiresAt - margin, expiresAt };
   }
 

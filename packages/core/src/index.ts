@@ -104,6 +104,7 @@ export type { TurnServerUrls } from './platforms/turn-urls.js';
 export {
   type TurnCredentialPair,
   type TurnCredentialVerdict,
+  parseTurnUsername,
   type VerifyTurnCredentialOptions,
   verifyTurnCredential,
 } from './platforms/turn-verify.js';

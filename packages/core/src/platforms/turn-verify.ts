@@ -69,18 +69,15 @@ export function verifyTurnCredential(
   if (typeof username !== 'string' || typeof credential !== 'string') {
     return { status: 'malformed', message: 'give the username and the credential, both strings' };
   }
-  const at = username.indexOf(separator);
-  const expiryText = at < 0 ? '' : username.slice(0, at);
-  const userId = at < 0 ? '' : username.slice(at + 1);
-  // coturn reads an expiry of 0 as "no expiry": roomkey never issues one, and calls it malformed.
-  if (!/^[1-9]\d{0,11}$/.test(expiryText) || userId === '') {
+  const parsed = parseTurnUsername(username, separator);
+  if (parsed === undefined) {
     return {
       status: 'malformed',
       message: `the username is not <expiry in unix seconds>${separator}<user id>, as the TURN REST API writes it`,
     };
   }
-  const expiry = Number(expiryText);
-  const expiresAt = new Date(expiry * 1000);
+  const { expiresAt, userId } = parsed;
+  const expiry = expiresAt.getTime() / 1000;
   if (!CREDENTIAL.test(credential)) {
     return {
       status: 'malformed',
@@ -119,6 +116,24 @@ export function verifyTurnCredential(
     userId,
     secretIndex,
   };
+}
+
+/**
+ * The expiry and user id a TURN REST API username states (unverified: anyone can write a
+ * username), or `undefined` when it is not `<expiry in unix seconds><separator><user id>`.
+ * Split at the first separator, as coturn does.
+ */
+export function parseTurnUsername(
+  username: string,
+  separator = TURN_DEFAULT_SEPARATOR,
+): { readonly expiresAt: Date; readonly userId: string } | undefined {
+  const at = username.indexOf(separator);
+  if (at < 0) return undefined;
+  const expiry = username.slice(0, at);
+  const userId = username.slice(at + 1);
+  // coturn reads an expiry of 0 as "no expiry": roomkey never issues one, and calls it malformed.
+  if (!/^[1-9]\d{0,11}$/.test(expiry) || userId === '') return undefined;
+  return { expiresAt: new Date(Number(expiry) * 1000), userId };
 }
 
 function secretKeys(options: VerifyTurnCredentialOptions) {

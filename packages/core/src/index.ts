@@ -102,9 +102,9 @@ export {
 } from './platforms/turn.js';
 export type { TurnServerUrls } from './platforms/turn-urls.js';
 export {
+  parseTurnUsername,
   type TurnCredentialPair,
   type TurnCredentialVerdict,
-  parseTurnUsername,
   type VerifyTurnCredentialOptions,
   verifyTurnCredential,
 } from './platforms/turn-verify.js';

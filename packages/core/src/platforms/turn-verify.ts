@@ -10,8 +10,8 @@ export interface TurnCredentialPair {
 }
 
 export interface VerifyTurnCredentialOptions {
-  /** coturn's `static-auth-secret`. Give this or `secrets`. */
-  readonly secret?: string;
+  /** coturn's `static-auth-secret`. Give this or `secrets` (`undefined` counts as not given). */
+  readonly secret?: string | undefined;
   /** Several secrets while rotating (coturn accepts each `static-auth-secret` line): the current one first. */
   readonly secrets?: readonly string[];
   /** coturn's `rest-api-separator`; default `:`. */

@@ -24,9 +24,10 @@ export const TURN_DEFAULT_TTL_MINUTES = 720;
 /** At most a week: a longer-lived credential is a static password by another name. */
 export const TURN_MAX_TTL_MINUTES = 10_080;
 /**
- * STUN's USERNAME must be fewer than 509 bytes of UTF-8 (RFC 8489 §14.3; RFC 5389 said 513, and
- * Chromium enforces 509). The username is `<expiry>` (10 digits until the year 2286), the
- * separator, then the user id: 508 − 11 = 497 bytes are left for the id.
+ * STUN's USERNAME must be fewer than 509 bytes of UTF-8 (RFC 8489 §14.3; RFC 5389 said 513), and
+ * Chromium's `RTCPeerConnection` throws "TURN server username is too long" beyond 509. The
+ * username is `<expiry>` (10 digits until the year 2286), the separator, then the user id:
+ * 508 − 11 = 497 bytes are left for the id.
  */
 export const TURN_MAX_USER_ID_BYTES = 497;
 /** coturn's `rest-api-separator` default. */

@@ -168,6 +168,16 @@ async function answersStun(port: number, child: ChildProcess): Promise<void> {
       const exited = (code: number | null, signal: string | null) =>
         finish(new Error(`turnserver exited (${code ?? signal}) before it listened`));
       child.once('exit', exited);
+      // Kept after start-up too: a child process's 'error' with no listener would crash the test run.
+      child.on('error', (error: NodeJS.ErrnoException) =>
+        finish(
+          new Error(
+            error.code === 'ENOENT'
+              ? 'turnserver is not installed: install coturn (node scripts/ensure-system-packages.mjs does)'
+              : `turnserver could not start: ${error.message}`,
+          ),
+        ),
+      );
       socket.on('message', (message) => {
         if (message.readUInt16BE(0) === 0x0101 && message.subarray(8, 20).equals(transaction)) finish();
       });

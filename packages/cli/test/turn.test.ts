@@ -65,6 +65,7 @@ describe('roomkey sign turn', () => {
     ],
     ['a user id containing ":"', ['--subject', 'team:alice'], ENV, /cannot sign: the TURN user id contains ":"/],
     ['a lifetime over a week', ['--subject', 'alice', '--ttl', '169h'], ENV, /at most 168h/],
+    ['a lifetime under a minute', ['--subject', 'alice', '--ttl', '30s'], ENV, /TURN credentials live at least 60s/],
   ])('exits 2 with what to fix for %s, echoing no secret', async (_, args, env, message) => {
     const result = await roomkey(['sign', 'turn', ...args], env);
     expect(result.code).toBe(2);

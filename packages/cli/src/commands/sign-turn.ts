@@ -14,7 +14,13 @@ interface SignTurnOptions {
 
 /** `--ttl` for TURN: 60 s to a week. */
 function turnDuration(value: string): number {
-  const seconds = parseDuration(value);
+  let seconds: number;
+  try {
+    seconds = parseDuration(value);
+  } catch (error) {
+    // parseDuration speaks of Red5 Pro tokens; its 60 s minimum is TURN's too.
+    throw new InvalidArgumentError((error as Error).message.replace('Red5 Pro tokens', 'TURN credentials'));
+  }
   if (seconds > TURN_MAX_TTL_MINUTES * 60)
     throw new InvalidArgumentError('TURN credentials live at most 168h (a week)');
   return seconds;

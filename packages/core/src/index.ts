@@ -90,6 +90,26 @@ export {
   verifyRed5ProToken,
 } from './platforms/red5pro-verify.js';
 export {
+  checkTurnUserId,
+  createTurnCredentialSigner,
+  TURN_DEFAULT_SEPARATOR,
+  TURN_DEFAULT_TTL_MINUTES,
+  TURN_MAX_TTL_MINUTES,
+  TURN_MAX_USER_ID_BYTES,
+  type TurnCredentialSigner,
+  type TurnCredentialSignerOptions,
+  type TurnCredentials,
+  type TurnIceServer,
+} from './platforms/turn.js';
+export type { TurnServerUrls } from './platforms/turn-urls.js';
+export {
+  parseTurnUsername,
+  type TurnCredentialPair,
+  type TurnCredentialVerdict,
+  type VerifyTurnCredentialOptions,
+  verifyTurnCredential,
+} from './platforms/turn-verify.js';
+export {
   createVonageVideoSigner,
   defaultRsaConcurrency,
   type SessionTokenSigner,

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { inspectOpenTokJwt, inspectOpenTokT1, inspectRed5Cloud, inspectVonage, jwtKind } from '../inspect/platforms.js';
 import { type DecodedJwt, inspectRed5Pro } from '../inspect/red5pro.js';
 import type { Report } from '../inspect/report.js';
+import { inspectTurn, parseTurnInput } from '../inspect/turn.js';
 import { EXIT, type Style, writeJson } from '../output.js';
 import { readSecret, readStdin } from '../secrets.js';
 import { type CommandContext, example } from './context.js';
@@ -35,7 +36,10 @@ export function inspectCommand(context: CommandContext): Command {
         '(exit 0 accepted, 1 refused, 2 usage). Also explains Red5 Cloud conference and Vonage/OpenTok tokens.',
     )
     .argument('[token]', 'the token, or - to read it from standard input (the default when input is piped)')
-    .option('--secret-file <path>', 'read the Red5 Pro secret from this file instead of RED5PRO_JWT_SECRET')
+    .option(
+      '--secret-file <path>',
+      'read the Red5 Pro secret (or the TURN secret) from this file instead of RED5PRO_JWT_SECRET (TURN_SECRET)',
+    )
     .option('--ttl-minutes <n>', "the server's jwtTtlMinutes: tokens may not live longer", parseWholeNumber(1, 525_600))
     .option('--issuer <iss>', "the server's expectedIssuer")
     .addOption(
@@ -52,7 +56,9 @@ export function inspectCommand(context: CommandContext): Command {
       ) +
         '\nA token pasted as an argument lands in your shell history: prefer standard input.\n' +
         'Also read from the environment: RED5_MASTER_KEY/RED5_MASTER_SECRET (Red5 Cloud), VONAGE_PRIVATE_KEY,\n' +
-        'VONAGE_APPLICATION_ID, OPENTOK_API_KEY/OPENTOK_API_SECRET, to check those tokens too.\n',
+        'VONAGE_APPLICATION_ID, OPENTOK_API_KEY/OPENTOK_API_SECRET, to check those tokens too.\n' +
+        'TURN credentials: pipe in what `roomkey sign turn` printed (or an iceServers entry), or give\n' +
+        '<username>:<credential>; with TURN_SECRET set, says whether coturn accepts them and until when.\n',
     )
     .action(async (argument: string | undefined, options: InspectOptions) => {
       const input = await tokenInput(context, argument);
@@ -81,6 +87,11 @@ async function tokenInput(context: CommandContext, argument: string | undefined)
 
 async function inspect(token: string, options: InspectOptions, context: CommandContext): Promise<Report> {
   const now = Date.now();
+  const turn = parseTurnInput(token);
+  if (turn !== undefined) {
+    const secret = readSecret(options.secretFile, 'TURN_SECRET', context.env);
+    return inspectTurn(turn, secret, options.secretFile === undefined ? 'TURN_SECRET' : '--secret-file', now);
+  }
   if (token.startsWith('T1==')) return inspectOpenTokT1(token, context.env, now);
   const jwt = decode(token);
   if (typeof jwt === 'string') {

@@ -11,6 +11,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { localTime, relativeTime, writeJson } from '../output.js';
 import { readSecret } from '../secrets.js';
 import { type CommandContext, example } from './context.js';
+import { signTurnCommand } from './sign-turn.js';
 
 /** `90s`, `10m`, `2h`: a lifetime in seconds. */
 export function parseDuration(value: string): number {
@@ -79,6 +80,7 @@ export function signCommand(context: CommandContext): Command {
       )
       .action((options: SignOptions) => signRed5Pro(context, options)),
   );
+  sign.addCommand(signTurnCommand(context));
   return sign;
 }
 

@@ -12,7 +12,14 @@ export interface Explained {
   readonly meaning: string;
 }
 
-export type TokenKind = 'red5pro' | 'red5cloud-conference' | 'vonage' | 'opentok-jwt' | 'opentok-t1' | 'unknown';
+export type TokenKind =
+  | 'red5pro'
+  | 'red5cloud-conference'
+  | 'vonage'
+  | 'opentok-jwt'
+  | 'opentok-t1'
+  | 'turn'
+  | 'unknown';
 
 export interface Report {
   readonly kind: TokenKind;

@@ -1,6 +1,7 @@
 import { type Clock, epochSeconds, resolveClock } from '../clock.js';
 import { RoomkeyError } from '../errors.js';
 import { createHs256Signer, randomJwtId } from '../jws.js';
+import { MIN_TTL_SECONDS, requestedLifetime } from '../lifetime.js';
 import { hasControlCharacter, joinNameList } from '../names.js';
 import { rejectUnknownOptions } from '../options.js';
 import {
@@ -87,7 +88,7 @@ export interface Red5ProSigner {
 }
 
 /** Shortest lifetime Red5 Pro documents as practical. */
-export const RED5PRO_MIN_TTL_SECONDS = 60;
+export const RED5PRO_MIN_TTL_SECONDS = MIN_TTL_SECONDS;
 const MAX_TEXT_CLAIM = 256;
 
 /**
@@ -158,7 +159,7 @@ function buildClaims(
   if (typeof input !== 'object' || input === null) {
     throw new RoomkeyError('invalid_claim', 'sign(input): input must be an object with at least `subject`');
   }
-  const ttl = lifetime(input.ttlSeconds, maxTtlSeconds);
+  const ttl = requestedLifetime(input.ttlSeconds, maxTtlSeconds);
   // Written in the order seed 001 shows; a claim given as 'any' is left out, never written empty.
   const claims: Record<string, string | number> = { sub: checkText(input.subject, 'subject') };
   if (issuer !== undefined) claims.iss = issuer;
@@ -173,17 +174,6 @@ function buildClaims(
   claims.iat = now;
   claims.jti = randomJwtId();
   return claims as unknown as Red5ProClaims;
-}
-
-function lifetime(requested: number | undefined, maxTtlSeconds: number): number {
-  if (requested === undefined) return maxTtlSeconds;
-  if (!Number.isInteger(requested) || requested < RED5PRO_MIN_TTL_SECONDS) {
-    throw new RoomkeyError(
-      'invalid_claim',
-      `ttlSeconds must be a whole number of seconds, at least ${RED5PRO_MIN_TTL_SECONDS}`,
-    );
-  }
-  return Math.min(requested, maxTtlSeconds);
 }
 
 function checkIssuer(issuer: unknown): string | undefined {

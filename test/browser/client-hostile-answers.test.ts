@@ -38,17 +38,18 @@ beforeEach(async () => {
   await page.evaluate(`(async () => {
     Math.random = () => 0;
     const { createTokenClient } = await import('/roomkey-client.js');
-    const rk = (globalThis.rk = { inFlight: 0, sent: [], errors: [], tokens: [] });
+    const rk = (globalThis.rk = { inFlight: 0, idle: Promise.resolve(), sent: [], errors: [], tokens: [] });
+    let markIdle = () => {};
     rk.client = createTokenClient({
       url: '/tokens',
       fetch: async (url, init) => {
-        rk.inFlight++;
+        if (rk.inFlight++ === 0) rk.idle = new Promise((resolve) => { markIdle = resolve; });
         rk.sent.push(Date.now());
         try {
           const response = await fetch(url, init);
           return new Response(await response.arrayBuffer(), { status: response.status, headers: response.headers });
         } finally {
-          rk.inFlight--;
+          if (--rk.inFlight === 0) markIdle();
         }
       },
     });
@@ -64,10 +65,12 @@ function watch(): Promise<unknown> {
 
 /** Runs the page's clock for `ms` in 100 ms steps, letting each answer arrive; returns the gaps between requests. */
 async function runFor(ms: number): Promise<number[]> {
-  // A task the fake clock does not hold back (MessageChannel), to let the client handle an answer.
+  // Waits for every answer in flight (however long a loaded machine takes to route it: a fixed
+  // number of tasks was not always enough), then a few tasks the fake clock does not hold back
+  // (MessageChannel), to let the client handle the answer.
   const settle = `(async () => {
     const task = () => new Promise((resolve) => { const channel = new MessageChannel(); channel.port1.onmessage = resolve; channel.port2.postMessage(0); });
-    for (let tries = 0; rk.inFlight > 0 && tries < 2000; tries++) await task();
+    await rk.idle;
     for (let turns = 0; turns < 5; turns++) await task();
     return rk.inFlight;
   })()`;

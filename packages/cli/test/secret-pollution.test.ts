@@ -14,6 +14,7 @@ const KEYS = [
     name: 'backend',
     sha256: 'a'.repeat(64),
     role: 'subscriber',
+    users: ['kiosk-*'],
     rooms: ['lobby'],
     platforms: ['red5pro'],
     transports: ['WHEP'],

@@ -1,6 +1,7 @@
 // Installs the Debian packages the test suite uses beyond Node and npm, when they are missing
 // and this machine can install them (Debian, root). Prints what it does; fails with advice otherwise.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 const needed = [
   {
@@ -28,6 +29,18 @@ const needed = [
     deb: 'chromium',
     present: () => spawnSync('/usr/bin/chromium', ['--version'], { stdio: 'ignore' }).status === 0,
   },
+  {
+    why: 'coturn, to prove TURN credentials against a real TURN server (turnserver, turnutils_uclient)',
+    deb: 'coturn',
+    present: () => spawnSync('turnserver', ['--version'], { stdio: 'ignore' }).status === 0,
+    // The tests start their own turnserver on loopback. Debian's package enables a coturn service
+    // with the default configuration: where systemd runs, it would start an open relay on port 3478.
+    afterInstall: () => {
+      if (existsSync('/run/systemd/system')) {
+        spawnSync('systemctl', ['disable', '--now', 'coturn.service'], { stdio: 'inherit' });
+      }
+    },
+  },
 ];
 
 const missing = needed.filter((item) => !item.present());
@@ -44,6 +57,7 @@ if (missing.length > 0) {
   const quiet = { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } };
   execFileSync('apt-get', ['update', '-qq'], quiet);
   execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...names], quiet);
+  for (const item of missing) item.afterInstall?.();
   const still = missing.filter((item) => !item.present());
   if (still.length > 0) {
     process.stderr.write(`Installed, but still missing: ${still.map((item) => item.deb).join(' ')}\n`);

@@ -7,8 +7,11 @@
 // standard error and exits 1. The service's configuration caps the key, each setting written
 // out (absent rooms or transports grant none):
 //
-//	{ "name": "go-backend", "sha256": "…", "role": "publisher", "rooms": ["room-*"],
-//	  "platforms": ["red5pro"], "transports": ["WHIP", "WHEP"] }
+//	{ "name": "go-backend", "sha256": "…", "role": "publisher", "users": "any",
+//	  "rooms": ["room-*"], "platforms": ["red5pro"], "transports": ["WHIP", "WHEP"] }
+//
+// "users": "any" because this backend signs its users in itself and may act for each of them;
+// a key for a narrower job names its users, such as ["kiosk-*"].
 package main
 
 import (

@@ -19,8 +19,14 @@ import java.util.regex.Pattern;
  * out (absent rooms or transports grant none):
  *
  * <pre>
- * { "name": "java-backend", "sha256": "…", "role": "publisher", "rooms": ["room-*"],
- *   "platforms": ["red5pro"], "transports": ["WHIP", "WHEP"] }
+ * { "name": "java-backend", "sha256": "…", "role": "publisher", "users": "any",
+ *   "rooms": ["room-*"], "platforms": ["red5pro"], "transports": ["WHIP", "WHEP"] }
+ * </pre>
+ *
+ * <p>"users": "any" because this backend signs its users in itself and may act for each of them;
+ * a key for a narrower job names its users, such as ["kiosk-*"].
+ *
+ * <pre>
  * </pre>
  */
 public final class TokenClient {

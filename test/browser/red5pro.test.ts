@@ -4,6 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningExample, startExample } from '../examples/run-example.js';
 import { launchChromium } from './support/chromium.js';
+import { publishWithRed5Sdk } from './support/red5pro-publish.js';
 import { type Red5ProStandIn, startRed5ProStandIn } from './support/red5pro-standin.js';
 import { screenshot } from './support/screenshots.js';
 
@@ -49,36 +50,15 @@ async function logLine(pattern: RegExp) {
     });
 }
 
-/**
- * Runs Red5's WHIPClient in the page with a token the test chose, the way the page does, and
- * returns what the SDK reported: its failure message, or the events it fired.
- */
+/** Red5's WHIPClient in the page with a token the test chose: its failure message, or its events. */
 function publishInPage(token: string, room: string) {
-  return page.evaluate(
-    async ({ token, room, port }) => {
-      const events: string[] = [];
-      // biome-ignore lint/suspicious/noExplicitAny: the SDK's UMD global has no types
-      const sdk = new (globalThis as any).red5prosdk.WHIPClient();
-      sdk.on('*', (event: { type: string }) => events.push(event.type));
-      try {
-        await sdk.init({
-          protocol: 'http',
-          host: '127.0.0.1',
-          port,
-          app: `live/${room}`,
-          streamName: 'probe',
-          mediaElementId: 'red5pro-publisher',
-          rtcConfiguration: { iceServers: [] },
-          connectionParams: { username: 'roomkey', password: 'roomkey', token },
-        });
-        await sdk.publish();
-        return { refused: undefined, events };
-      } catch (error) {
-        return { refused: String((error as Error)?.message ?? error), events };
-      }
-    },
-    { token, room, port: standIn.port },
-  );
+  return publishWithRed5Sdk(page, {
+    port: standIn.port,
+    token,
+    room,
+    streamName: 'probe',
+    rtcConfiguration: { iceServers: [] },
+  });
 }
 
 describe("Red5's WebRTC SDK with tokens from @roomkey/client, against a Red5 Pro stand-in", () => {

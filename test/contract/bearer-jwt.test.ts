@@ -57,6 +57,13 @@ describe.each(VARIANTS)('bearerJwtIdentity through $name', (variant) => {
     idp = await startIdpStandIn();
   });
   afterEach(() => idp.close());
+  /** Options naming the key set's URL (no discovery). */
+  const direct = (extra: Partial<BearerJwtIdentityOptions> = {}): BearerJwtIdentityOptions => ({
+    issuer: idp.issuer,
+    audience: IDP_AUDIENCE,
+    jwksUrl: idp.jwksUrl,
+    ...extra,
+  });
 
   it("accepts the provider's token: the subject is the identity and authorize maps its roles claim", async () => {
     const agent = appWith(variant, { issuer: idp.issuer, audience: IDP_AUDIENCE, jwksUrl: idp.jwksUrl });
@@ -180,6 +187,198 @@ describe.each(VARIANTS)('bearerJwtIdentity through $name', (variant) => {
       idp.lieAboutIssuer(undefined);
     }
   });
+
+  describe('against a failing identity provider', () => {
+    const asked = () => idp.hits.discovery + idp.hits.jwks;
+
+    it('refuses what is not a JWT, or names an algorithm or key id no provider uses, without asking the provider', async () => {
+      idp.failWith(500);
+      const agent = appWith(variant, { issuer: idp.issuer, audience: IDP_AUDIENCE });
+      const header = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const payload = header({ sub: 'user-1' });
+      const garbage = [
+        'garbage.not.ajwt',
+        'not-a-jwt',
+        'a.b.c.d',
+        `${header({ alg: 'RS256' })}..sig`,
+        `${header({ alg: 'RS256' })}.bm90IGpzb24.sig`,
+        `${header({ alg: 'HS256' })}.${payload}.sig`,
+        `${header({ alg: 'RS256', kid: 'k'.repeat(1000) })}.${payload}.sig`,
+      ];
+      for (let round = 0; round < 5; round++) {
+        for (const token of garbage) expectInvalidToken(await post(agent, token), /well-formed|algorithm|key id/);
+      }
+      expect(asked()).toBe(0);
+    });
+
+    it('lets rateLimit.failures stop a flood of garbage tokens while the provider fails', async () => {
+      idp.failWith(500);
+      const agent = appWith(
+        variant,
+        { issuer: idp.issuer, audience: IDP_AUDIENCE },
+        { rateLimit: { failures: { points: 3, duration: 60 } } },
+      );
+      const statuses: number[] = [];
+      for (let attempt = 0; attempt < 6; attempt++) statuses.push((await post(agent, 'garbage.not.ajwt')).status);
+      expect(statuses).toEqual([401, 401, 401, 429, 429, 429]);
+      expect(asked()).toBe(0);
+    });
+
+    it('asks a failing provider once per cooldown, answering 502 with Retry-After meanwhile', async () => {
+      const clock = frozenClock();
+      const agent = appWith(variant, { issuer: idp.issuer, audience: IDP_AUDIENCE, clock });
+      const token = await idp.mint({ roles: ['host'] }, { now: clock.now() });
+      idp.failWith(500);
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const res = await post(agent, token);
+        expectProblem(res, 502, 'upstream_error');
+        expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+        expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(30);
+      }
+      expect(idp.hits.discovery).toBe(1);
+      clock.advance(10_000);
+      expect((await post(agent, token)).headers['retry-after']).toBe('20');
+      expect(idp.hits.discovery).toBe(1);
+      // Once the cooldown is over the provider is asked again, and its recovery is seen.
+      idp.failWith(undefined);
+      clock.advance(20_000);
+      expectTokenResponse(await post(agent, token));
+      expect(idp.hits).toEqual({ discovery: 2, jwks: 1 });
+    });
+
+    it('shares one fetch among the requests that arrive while it is in flight', async () => {
+      const agent = appWith(variant, { issuer: idp.issuer, audience: IDP_AUDIENCE });
+      const token = await idp.mint();
+      const release = idp.hold();
+      const answers = Array.from({ length: 8 }, () => post(agent, token).then((res) => res));
+      // The provider holds its answer to the first fetch; the other requests wait for that one.
+      while (idp.hits.discovery === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      release();
+      for (const res of await Promise.all(answers)) expectTokenResponse(res);
+      expect(idp.hits).toEqual({ discovery: 1, jwks: 1 });
+    });
+
+    it('keeps using the keys in hand while refreshing them fails, for at most jwksStaleIfErrorSeconds', async () => {
+      const clock = frozenClock();
+      const agent = appWith(variant, direct({ jwksCacheMaxAgeSeconds: 600, jwksStaleIfErrorSeconds: 3600, clock }));
+      const mint = () => idp.mint({}, { now: clock.now() });
+      expectTokenResponse(await post(agent, await mint()));
+      expect(idp.hits.jwks).toBe(1);
+      clock.advance(700_000);
+      idp.failWith(503);
+      // Past its age the key set is fetched again; that fails, and the keys in hand still answer.
+      expectTokenResponse(await post(agent, await mint()));
+      expectTokenResponse(await post(agent, await mint()));
+      expect(idp.hits.jwks).toBe(2);
+      clock.advance(60_000);
+      expectTokenResponse(await post(agent, await mint()));
+      expect(idp.hits.jwks).toBe(3);
+      // 600 + 3600 seconds after the last successful fetch, the keys are no longer trusted.
+      clock.advance(4200_000 - 760_000);
+      expectProblem(await post(agent, await mint()), 502, 'upstream_error');
+      expect(idp.hits.jwks).toBe(4);
+      idp.failWith(undefined);
+      clock.advance(30_000);
+      expectTokenResponse(await post(agent, await mint()));
+      expect(idp.hits.jwks).toBe(5);
+    });
+
+    it('answers 502 when a key set whose kid is unknown cannot be fetched again, not 401', async () => {
+      const clock = frozenClock();
+      const agent = appWith(variant, direct({ algorithms: ['RS256', 'ES256'], clock }));
+      expectTokenResponse(await post(agent, await idp.mint({}, { now: clock.now() })));
+      const rotated = await idp.rotate('ES256');
+      idp.failWith(503);
+      clock.advance(31_000);
+      const newKey = await idp.mint({}, { kid: rotated, now: clock.now() });
+      expectProblem(await post(agent, newKey), 502, 'upstream_error');
+      expectProblem(await post(agent, newKey), 502, 'upstream_error');
+      expect(idp.hits.jwks).toBe(2);
+      // The keys in hand still verify tokens of the old key meanwhile.
+      expectTokenResponse(await post(agent, await idp.mint({}, { kid: 'key-1', now: clock.now() })));
+    });
+
+    it.each([
+      ['a discovery document', false, false],
+      ['a key set', true, false],
+      ['a key set that declares its length', true, true],
+    ])('refuses %s over 256 KiB with 502 and stops reading it', async (_name, direct, withLength) => {
+      const agent = appWith(variant, {
+        issuer: idp.issuer,
+        audience: IDP_AUDIENCE,
+        ...(direct && { jwksUrl: idp.jwksUrl }),
+      });
+      idp.answerHuge(64 * 1024 * 1024, withLength);
+      expectProblem(await post(agent, await idp.mint()), 502, 'upstream_error');
+      expect(idp.hugeBytesWritten).toBeLessThan(16 * 1024 * 1024);
+    });
+
+    it('answers 502 when the provider does not answer within timeoutMs', async () => {
+      const agent = appWith(variant, { issuer: idp.issuer, audience: IDP_AUDIENCE, timeoutMs: 50 });
+      const release = idp.hold();
+      try {
+        expectProblem(await post(agent, await idp.mint()), 502, 'upstream_error');
+      } finally {
+        release();
+      }
+    });
+  });
+
+  describe('client, type and subject checks', () => {
+    it('accepts only the authorized parties named (azp, and client_id when present)', async () => {
+      const agent = appWith(variant, direct({ authorizedParties: ['video-app', 'mobile-app'] }));
+      expectTokenResponse(await post(agent, await idp.mint({ azp: 'video-app' })));
+      expectTokenResponse(await post(agent, await idp.mint({ client_id: 'mobile-app' })));
+      expectTokenResponse(await post(agent, await idp.mint({ azp: 'video-app', client_id: 'video-app' })));
+      expectInvalidToken(await post(agent, await idp.mint({ azp: 'other-app' })), /another client/);
+      expectInvalidToken(
+        await post(agent, await idp.mint({ azp: 'video-app', client_id: 'other-app' })),
+        /another client/,
+      );
+      expectInvalidToken(await post(agent, await idp.mint({ azp: ['video-app'] })), /another client/);
+      expectInvalidToken(await post(agent, await idp.mint()), /names no client/);
+    });
+
+    it('requires the token type asked for (RFC 9068 at+jwt)', async () => {
+      const agent = appWith(variant, direct({ requiredType: 'at+jwt' }));
+      expectTokenResponse(await post(agent, await idp.mint()));
+      expectTokenResponse(await post(agent, await idp.mint({}, { typ: 'application/at+jwt' })));
+      expectInvalidToken(await post(agent, await idp.mint({}, { typ: 'JWT' })), /required type/);
+    });
+
+    it.each([
+      ['over 256 characters', 'u'.repeat(257), 'v'.repeat(300), /longer than 256 characters/],
+      ['not in NFC', 'jose\u0301', 'Zoe\u0308', /normalization form C/],
+      ['with a space at its end', 'alice ', ' bob', /starts or ends with a space/],
+      ['with a control character', 'ali\u0007ce', 'bo\nb', /control character/],
+    ])('refuses a signed subject %s with 403 that names the rule, and warns once', async (_name, sub, other, rule) => {
+      const warnings = captureLogger();
+      const errors = captureLogger();
+      const agent = appWith(variant, direct({ logger: warnings.logger }), { logger: errors.logger });
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const res = await post(agent, await idp.mint({ sub }));
+        expectProblem(res, 403, 'forbidden');
+        expect(res.body.detail).toMatch(rule);
+        expect(res.body.detail).not.toContain(sub);
+      }
+      expect(warnings.levels()).toEqual(['warn']);
+      expect(warnings.text()).toMatch(rule);
+      expect(warnings.text()).not.toContain(JSON.stringify(sub).slice(1, -1));
+      expect(errors.levels()).not.toContain('error');
+      // Another distinct subject is reported once too.
+      expectProblem(await post(agent, await idp.mint({ sub: other })), 403, 'forbidden');
+      expect(warnings.levels()).toEqual(['warn', 'warn']);
+    });
+
+    it('takes the identity from subjectClaim, under the same rules', async () => {
+      const agent = appWith(variant, direct({ subjectClaim: 'preferred_username' }));
+      expect(expectTokenResponse(await post(agent, await idp.mint({ preferred_username: 'ana' })))).toMatchObject({
+        identity: 'ana',
+      });
+      expectProblem(await post(agent, await idp.mint({ preferred_username: 'Ana\u200b' })), 403, 'forbidden');
+      expectInvalidToken(await post(agent, await idp.mint()), /names no user/);
+    });
+  });
 });
 
 describe('bearerJwtIdentity with the provider down', () => {
@@ -206,6 +405,13 @@ describe('bearerJwtIdentity options', () => {
     ['a negative tolerance', { ...base, clockToleranceSeconds: -1 }, /clockToleranceSeconds/],
     ['a misspelt option', { ...base, audiance: 'api' }, /no option "audiance"/],
     ['a quote in the realm', { ...base, realm: 'a"b' }, /realm/],
+    ['an empty authorizedParties', { ...base, authorizedParties: [] }, /authorizedParties must be/],
+    ['a number in authorizedParties', { ...base, authorizedParties: ['app', 7] }, /authorizedParties must be/],
+    ['a requiredType with a space', { ...base, requiredType: 'at jwt' }, /requiredType must be/],
+    ['an empty subjectClaim', { ...base, subjectClaim: '' }, /subjectClaim must be/],
+    ['subjectClaim with toIdentity', { ...base, subjectClaim: 'email', toIdentity: () => null }, /not both/],
+    ['a negative jwksStaleIfErrorSeconds', { ...base, jwksStaleIfErrorSeconds: -1 }, /jwksStaleIfErrorSeconds/],
+    ['a logger without warn', { ...base, logger: { info() {} } }, /logger must have/],
   ])('refuses %s at creation', (_name, options, message) => {
     expect(() => bearerJwtIdentity(options as BearerJwtIdentityOptions)).toThrow(TypeError);
     expect(() => bearerJwtIdentity(options as BearerJwtIdentityOptions)).toThrow(message);

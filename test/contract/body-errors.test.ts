@@ -3,22 +3,46 @@
  * `app.use(bodyParser())`, Fastify's default parser) has the parser answer malformed bodies
  * before roomkey runs. Express then answers with its HTML error page and a stack trace, Koa
  * with plain text, Fastify with its own JSON error. With the adapter's `tokenErrorHandler()`
- * those failures are the contract's problems instead.
+ * those failures are the contract's problems instead, with the members of the route's protocol
+ * (`success: false` on the Red5 SDK's conference route, which that SDK reads).
  */
+import { getRequestListener } from '@hono/node-server';
 import { bodyParser as koaBodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import { tokenErrorHandler as expressErrors, issueTokens as issueExpressTokens } from '@roomkey/express';
-import { tokenErrorHandler as fastifyErrors, issueTokens as issueFastifyTokens } from '@roomkey/fastify';
-import { issueTokens as issueKoaTokens, tokenErrorHandler as koaErrors } from '@roomkey/koa';
+import type { TokenIssuerOptions } from '@roomkey/core';
+import {
+  issueRed5ConferenceToken as expressConference,
+  tokenErrorHandler as expressErrors,
+  issueTokens as issueExpressTokens,
+} from '@roomkey/express';
+import {
+  issueRed5ConferenceToken as fastifyConference,
+  tokenErrorHandler as fastifyErrors,
+  tokenRoutes as fastifyTokenRoutes,
+  issueTokens as issueFastifyTokens,
+} from '@roomkey/fastify';
+import { issueRed5ConferenceToken as fetchConference } from '@roomkey/fetch';
+import {
+  issueTokens as issueKoaTokens,
+  issueRed5ConferenceToken as koaConference,
+  tokenErrorHandler as koaErrors,
+} from '@roomkey/koa';
 import express4 from 'express4';
 import express5 from 'express5';
 import fastify4 from 'fastify4';
 import fastify5 from 'fastify5';
+import { Hono } from 'hono';
 import Koa2 from 'koa2';
 import Koa3 from 'koa3';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { fastifyListener, VARIANTS, type Variant } from './apps.js';
+import {
+  credentialFields,
+  makeCredentials,
+  makeMasterKey,
+  referenceMasterSecret,
+} from '../../packages/core/test/support/red5cloud.js';
+import { fastifyListener, SDK_ROUTES, VARIANTS, type Variant } from './apps.js';
 import { type Agent, expectProblem, expectTokenResponse, postJson, postRaw } from './support/http.js';
 import { apiKeyIdentify } from './support/identity.js';
 import { SECRET } from './support/tokens.js';
@@ -139,5 +163,109 @@ describe.each(APPS)('a body parser mounted for the whole $name app', ({ name, bu
     const other = await agent.post('/other').set('content-type', 'application/json').send('{}');
     expect(other.status).toBe(599);
     expect(other.text).toBe('app handler: an error of the app');
+  });
+});
+
+// The Red5 WebRTC SDK's cloud endpoint reads `success` in every answer, errors included.
+const masterKey = makeMasterKey();
+const red5cloud = { masterKey, masterSecret: referenceMasterSecret(masterKey, credentialFields(makeCredentials())) };
+// biome-ignore lint/suspicious/noExplicitAny: the native request type differs per framework
+const conferenceOptions: TokenIssuerOptions<any> = { identify: () => ({ id: 'carol' }), red5cloud };
+const CONFERENCE = SDK_ROUTES.conference;
+
+function expressConferenceApp(express: typeof express4): Agent {
+  const app = express();
+  app.use(express.json());
+  app.all(CONFERENCE, expressConference(conferenceOptions));
+  app.use(CONFERENCE, expressErrors('red5-conference'));
+  return request(app);
+}
+
+function koaConferenceApp(Koa: typeof Koa2): Agent {
+  const app = new Koa();
+  app.silent = true;
+  app.use(koaErrors({ 'red5-conference': CONFERENCE }));
+  app.use(koaBodyParser());
+  const router = new Router();
+  router.all(CONFERENCE, koaConference(conferenceOptions));
+  app.use(router.routes());
+  return request(app.callback());
+}
+
+function fastifyConferenceApp(Fastify: typeof fastify5): Agent {
+  const app = Fastify();
+  app.all(CONFERENCE, { errorHandler: fastifyErrors('red5-conference') }, fastifyConference(conferenceOptions));
+  // The plugin's routes, where roomkey reads the body: Fastify's own refusals still come first.
+  app.register(fastifyTokenRoutes(conferenceOptions, { 'red5-conference': CONFERENCE }), { prefix: '/plugin' });
+  return request(fastifyListener(app));
+}
+
+/** Hono with a middleware that reads the body before roomkey, which then takes it from `c.req.json()`. */
+function honoConferenceApp(): Agent {
+  const app = new Hono();
+  const conference = fetchConference({
+    ...conferenceOptions,
+    parsedBody: (_request, c: { req: { json(): unknown } }) => c.req.json(),
+  });
+  app.use(async (c, next) => {
+    await c.req.text();
+    await next();
+  });
+  app.all(CONFERENCE, (c) => conference(c.req.raw, c));
+  return request(getRequestListener(app.fetch));
+}
+
+const CONFERENCE_APPS = [
+  { name: 'express4', build: () => expressConferenceApp(express4), paths: [CONFERENCE] },
+  { name: 'express5', build: () => expressConferenceApp(express5), paths: [CONFERENCE] },
+  { name: 'koa2', build: () => koaConferenceApp(Koa2), paths: [CONFERENCE] },
+  { name: 'koa3', build: () => koaConferenceApp(Koa3), paths: [CONFERENCE] },
+  {
+    name: 'fastify4',
+    build: () => fastifyConferenceApp(fastify4 as never),
+    paths: [CONFERENCE, `/plugin${CONFERENCE}`],
+  },
+  { name: 'fastify5', build: () => fastifyConferenceApp(fastify5), paths: [CONFERENCE, `/plugin${CONFERENCE}`] },
+  { name: 'hono4', build: honoConferenceApp, paths: [CONFERENCE] },
+] as const;
+
+describe.each(CONFERENCE_APPS)(
+  'a body parser in front of the Red5 SDK’s conference route on $name',
+  ({ build, paths }) => {
+    it.each(paths)('%s: malformed JSON is 400 invalid_request with success: false', async (path) => {
+      const res = await build().post(path).set('content-type', 'application/json').send('{"userId":');
+      expect(res.status, res.text).toBe(400);
+      expect(res.headers['content-type']).toBe('application/problem+json');
+      expect(JSON.parse(res.text)).toMatchObject({ code: 'invalid_request', status: 400, success: false });
+    });
+  },
+);
+
+describe.each(['express5', 'koa3', 'fastify5'] as const)(
+  'a body parser in front of the $0 conference route',
+  (name) => {
+    const build = CONFERENCE_APPS.find((app) => app.name === name)?.build as () => Agent;
+
+    it('an oversized body is 413 payload_too_large with success: false', async () => {
+      const body = JSON.stringify({ userId: 'carol', channelId: ROOM, pad: 'x'.repeat(2_000_000) });
+      const res = await build().post(CONFERENCE).set('content-type', 'application/json').send(body);
+      expect(res.status, res.text).toBe(413);
+      expect(JSON.parse(res.text)).toMatchObject({ code: 'payload_too_large', success: false });
+    });
+  },
+);
+
+describe('tokenErrorHandler’s protocol', () => {
+  it('is checked when the handler is made: a name that is no protocol throws a TypeError', () => {
+    for (const make of [expressErrors, fastifyErrors, koaErrors] as ((protocol: string) => unknown)[]) {
+      expect(() => make('red5-conferense')).toThrow(TypeError);
+    }
+    expect(() => koaErrors({ 'red5-conferense': CONFERENCE } as never)).toThrow(TypeError);
+    expect(() => koaErrors({ 'red5-conference': 'config-meetings' })).toThrow(/must be a path/);
+  });
+
+  it('leaves the roomkey route’s problems as the contract has them (no success member)', async () => {
+    const res = await postRaw(APPS[1].build(true), '{"room":', 'application/json');
+    expect(JSON.parse(res.text)).not.toHaveProperty('success');
   });
 });

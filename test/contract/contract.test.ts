@@ -919,7 +919,7 @@ describe.each(VARIANTS)('options are checked once, by $name issueTokens() itself
     [
       'a misspelt authorize, which would have left every caller on the default grant',
       { identify: () => null, authorise: () => ({ role: 'moderator' }), red5pro: { secret: SECRET } },
-      /createTokenIssuer: unknown option "authorise" \(did you mean "authorize"\?\)/,
+      /^issueTokens: unknown option "authorise" \(did you mean "authorize"\?\)/,
     ],
     [
       'an option in the wrong case',

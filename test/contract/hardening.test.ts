@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, connect, createServer as createNetServer } from 'node:net';
-import type { DeniedEvent, TokenPlatform } from '@roomkey/core';
+import { type DeniedEvent, HttpProblem, type TokenPlatform } from '@roomkey/core';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { generate } from 'selfsigned';
@@ -286,20 +286,45 @@ describe.each(MODES)('rate limits (in memory) through $label', (mode) => {
   });
 
   it('a burst of valid requests beyond the budget is refused while it waits, and leaves no lockout behind', async () => {
-    const slowIdentify = baseOptions(mode.variant, clock).identify;
+    const realIdentify = baseOptions(mode.variant, clock).identify;
+    // identify holds every request it gets until each of the 20 is either held there or refused:
+    // the burst is truly concurrent however slowly a loaded machine delivers it (a fixed 30 ms
+    // wait let early requests finish, and give their points back, before the last ones arrived).
+    const BURST = 20;
+    let held = 0;
+    let refused = 0;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const settle = () => {
+      if (held + refused === BURST) release();
+    };
     const agent = agentFor(
       mode,
       {
         rateLimit: { failures: { points: 5, duration: 60 } },
         identify: async (native: unknown) => {
-          await new Promise((resolve) => setTimeout(resolve, 30));
-          return slowIdentify(native);
+          held++;
+          settle();
+          await released;
+          return realIdentify(native);
         },
       },
       true,
     );
     const backend = '203.0.113.60';
-    const burst = await Promise.all(Array.from({ length: 20 }, () => from(postJson(agent, { room: ROOM }), backend)));
+    const burst = await Promise.all(
+      Array.from({ length: BURST }, () =>
+        from(postJson(agent, { room: ROOM }), backend).then((res) => {
+          if (res.status === 429) {
+            refused++;
+            settle();
+          }
+          return res;
+        }),
+      ),
+    );
     const statuses = burst.map((res) => res.status);
     // points also caps how many requests one address may have waiting for identify at once.
     expect(statuses.filter((status) => status === 200)).toHaveLength(5);
@@ -328,6 +353,24 @@ describe.each(MODES)('rate limits (in memory) through $label', (mode) => {
     for (let index = 0; index < 6; index++)
       guesses.push((await from(postJson(agent, { room: ROOM }), attacker)).status);
     expect(guesses).toEqual([500, 500, 500, 429, 429, 429]);
+  });
+
+  it('gives the point back for a request identify refuses as malformed (400): a client mistake, not a guess', async () => {
+    const agent = agentFor(
+      mode,
+      {
+        rateLimit: { failures: { points: 2, duration: 60 } },
+        identify: () => {
+          throw new HttpProblem('invalid_request', 'Name the user in the Roomkey-User header.');
+        },
+      },
+      true,
+    );
+    const backend = '203.0.113.80';
+    const statuses: number[] = [];
+    for (let index = 0; index < 5; index++)
+      statuses.push((await from(postJson(agent, { room: ROOM }), backend)).status);
+    expect(statuses).toEqual([400, 400, 400, 400, 400]);
   });
 
   it('counts an IPv6 client by its /64: a fresh address in the same /64 is the same client', async () => {

@@ -55,8 +55,14 @@ const READ = 1;
 const WRITE = 2;
 const ROOM = 'room-abc';
 const CHANNEL = 'channel-global';
-/** The PubNub timeout these apps use, so that a hanging PubNub costs the suite little. */
-const UPSTREAM_TIMEOUT_MS = 150;
+/**
+ * The PubNub timeout of the apps that meet a hanging PubNub: short, so that a hang costs the suite
+ * little, yet long enough that a loaded machine's loopback round trip never reaches it (at 150 ms
+ * the recovery requests of these tests failed now and then on a busy 2-core machine).
+ */
+const UPSTREAM_TIMEOUT_MS = 1_000;
+/** Every other app's PubNub timeout: no test of theirs waits on it. */
+const DEFAULT_UPSTREAM_TIMEOUT_MS = 10_000;
 /** Red5 Cloud's default lifetime when neither the request nor the grant names one. */
 const DEFAULT_TTL_SECONDS = 60 * 60;
 
@@ -90,22 +96,22 @@ const now = () => epochSeconds(clock);
 const isoAt = (seconds: number) => new Date(seconds * 1000).toISOString();
 
 /** Options with Red5 Cloud credentials pointing at the stand-in, and API-key `identify`. */
-function cloudOptions(mode: Mode, overrides: Partial<ContractOptions> = {}): ContractOptions {
+function cloudOptions(
+  mode: Mode,
+  overrides: Partial<ContractOptions> = {},
+  timeoutMs = DEFAULT_UPSTREAM_TIMEOUT_MS,
+): ContractOptions {
   return {
     identify: apiKeyIdentify(mode.variant),
-    red5cloud: {
-      masterKey,
-      masterSecret,
-      pubnub: { origin: standIn.origin, ssl: false, timeoutMs: UPSTREAM_TIMEOUT_MS },
-    },
+    red5cloud: { masterKey, masterSecret, pubnub: { origin: standIn.origin, ssl: false, timeoutMs } },
     clock,
     ...overrides,
   };
 }
 
 /** A real app of this mode with `/tokens` and both SDK routes on one issuer. */
-function cloudApp(mode: Mode, overrides: Partial<ContractOptions> = {}): Agent {
-  const built = createApp(mode.variant, cloudOptions(mode, overrides), {
+function cloudApp(mode: Mode, overrides: Partial<ContractOptions> = {}, timeoutMs?: number): Agent {
+  const built = createApp(mode.variant, cloudOptions(mode, overrides, timeoutMs), {
     bodyParser: mode.bodyParser,
     sdkRoutes: true,
   });
@@ -524,11 +530,15 @@ describe.each(MODES)('Red5 Cloud through $label', (mode) => {
       async (failure, cause) => {
         const logged = captureLogger();
         const denied: DeniedEvent[] = [];
-        const agent = cloudApp(mode, {
-          authorize: () => ({ ...OPEN, role: 'publisher' }),
-          logger: logged.logger,
-          onDenied: (event) => void denied.push(event),
-        });
+        const agent = cloudApp(
+          mode,
+          {
+            authorize: () => ({ ...OPEN, role: 'publisher' }),
+            logger: logged.logger,
+            onDenied: (event) => void denied.push(event),
+          },
+          UPSTREAM_TIMEOUT_MS,
+        );
         const chatBody = { userId: 'carol', channelId: CHANNEL, read: true, write: true };
         const conferenceBody = { userId: 'carol', channelId: ROOM };
         const send = () =>

@@ -7,16 +7,25 @@
  * same apps for real so that the types describe what actually arrives.
  */
 import Router from '@koa/router';
+import * as core from '@roomkey/core';
+import type * as express from '@roomkey/express';
+import * as expressAdapter from '@roomkey/express';
 import { createTokenIssuer as createExpressIssuer, issueTokens as expressTokens } from '@roomkey/express';
+import type * as fastify from '@roomkey/fastify';
+import * as fastifyAdapter from '@roomkey/fastify';
 import {
   createTokenIssuer as createFastifyIssuer,
   tokenRoutes as fastifyTokenRoutes,
   issueTokens as fastifyTokens,
 } from '@roomkey/fastify';
+import type * as fetch from '@roomkey/fetch';
+import * as fetchAdapter from '@roomkey/fetch';
+import type * as koa from '@roomkey/koa';
+import * as koaAdapter from '@roomkey/koa';
 import { createTokenIssuer as createKoaIssuer, issueTokens as koaTokens } from '@roomkey/koa';
 import type { Request } from 'express';
 import session from 'express-session';
-import express from 'express5';
+import express5 from 'express5';
 import type { FastifyRequest } from 'fastify';
 import fastify5 from 'fastify5';
 import type Koa from 'koa';
@@ -50,7 +59,7 @@ process.env.ROOMKEY_TYPES_TEST_SECRET = SECRET;
 
 describe('types users get without annotations', () => {
   it('Express: identify and authorize get Request with express-session; process.env options compile', async () => {
-    const app = express();
+    const app = express5();
     app.use(session({ secret: 'types-test-session-secret', resave: false, saveUninitialized: false }));
     app.use((req, _res, next) => {
       req.session.user = { id: 'dana', host: true };
@@ -172,5 +181,79 @@ describe('types users get without annotations', () => {
       red5pro: { secret: SECRET },
     });
     expect(issuer.tokenNames).toEqual(['red5pro']);
+  });
+});
+
+/**
+ * What an app names beside its route comes from its adapter, the one package its install line
+ * has: the same values and types as @roomkey/core's, and a typed grant table that compiles
+ * without `as const`.
+ */
+describe('what each adapter re-exports from @roomkey/core', () => {
+  const VALUES = [
+    'bearerJwtIdentity',
+    'createRed5ProSigner',
+    'createVonageVideoSigner',
+    'HttpProblem',
+    'isRoomkeyError',
+    'problemResponse',
+    'Red5Client',
+    'RoomkeyError',
+  ] as const;
+  const CORE_VALUES = new Map<string, unknown>(Object.entries(core));
+  const ADAPTERS = { express: expressAdapter, koa: koaAdapter, fastify: fastifyAdapter, fetch: fetchAdapter };
+
+  it.each(Object.entries(ADAPTERS))('@roomkey/%s exports the core’s own values', (_name, adapter) => {
+    for (const name of VALUES) expect(adapter[name], name).toBe(CORE_VALUES.get(name));
+  });
+
+  it('@roomkey/express: the types are the core’s', () => {
+    expectTypeOf<express.Grant>().toEqualTypeOf<core.Grant>();
+    expectTypeOf<express.Identity>().toEqualTypeOf<core.Identity>();
+    expectTypeOf<express.Role>().toEqualTypeOf<core.Role>();
+    expectTypeOf<express.TokenRequest>().toEqualTypeOf<core.TokenRequest>();
+    expectTypeOf<express.RoomkeyErrorCode>().toEqualTypeOf<core.RoomkeyErrorCode>();
+    expectTypeOf<express.AuthorizeContext<Request>>().toEqualTypeOf<core.AuthorizeContext<Request>>();
+    expectTypeOf<express.TokenPlatform>().toEqualTypeOf<core.TokenPlatform>();
+    expectTypeOf<express.BearerJwtIdentityOptions>().toEqualTypeOf<core.BearerJwtIdentityOptions>();
+    expectTypeOf<express.RateLimitOptions>().toEqualTypeOf<core.RateLimitOptions>();
+    expectTypeOf<express.Logger>().toEqualTypeOf<core.Logger>();
+  });
+
+  it('@roomkey/koa, @roomkey/fastify, @roomkey/fetch: the types are the core’s', () => {
+    type Core = [core.Grant, core.Identity, core.Role, core.TokenRequest, core.AuthorizeContext<Request>];
+    expectTypeOf<
+      [koa.Grant, koa.Identity, koa.Role, koa.TokenRequest, koa.AuthorizeContext<Request>]
+    >().toEqualTypeOf<Core>();
+    expectTypeOf<
+      [fastify.Grant, fastify.Identity, fastify.Role, fastify.TokenRequest, fastify.AuthorizeContext<Request>]
+    >().toEqualTypeOf<Core>();
+    expectTypeOf<
+      [fetch.Grant, fetch.Identity, fetch.Role, fetch.TokenRequest, fetch.AuthorizeContext<Request>]
+    >().toEqualTypeOf<Core>();
+  });
+
+  it('a grant table typed with the adapter’s Grant compiles without `as const` and issues tokens', async () => {
+    const grants: Record<string, express.Grant> = {
+      host: { role: 'moderator', rooms: 'any', transports: 'any' },
+      guest: { role: 'subscriber', rooms: ['lobby'], transports: ['WHEP'], ttlMinutes: 15 },
+    };
+    const app = express5();
+    app.all(
+      '/tokens',
+      expressTokens({
+        identify: (req): express.Identity | null => {
+          const id = req.get('x-user');
+          return id === undefined ? null : { id };
+        },
+        authorize: ({ identity }) => grants[identity.id] ?? false,
+        red5pro: { secret: SECRET },
+      }),
+    );
+    const guest = await request(app).post('/tokens').set('x-user', 'guest').send({ room: 'lobby' });
+    expect(guest.status, guest.text).toBe(200);
+    expect(guest.body).toMatchObject({ identity: 'guest', role: 'subscriber' });
+    const stranger = await request(app).post('/tokens').set('x-user', 'stranger').send({ room: 'lobby' });
+    expect(stranger.status).toBe(403);
   });
 });

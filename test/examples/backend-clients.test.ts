@@ -51,6 +51,7 @@ describe('backends in other languages calling roomkey serve', () => {
               name: 'backend',
               sha256: made.sha256,
               role: 'publisher',
+              users: 'any',
               rooms: ['room-*'],
               platforms: ['red5pro'],
               transports: ['WHIP', 'WHEP'],

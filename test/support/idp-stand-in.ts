@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
 
@@ -22,6 +22,8 @@ export interface MintOptions {
   readonly now?: number;
   readonly issuer?: string;
   readonly audience?: string | string[];
+  /** The `typ` header (default `at+jwt`). */
+  readonly typ?: string;
 }
 
 /**
@@ -32,7 +34,7 @@ export interface IdpStandIn {
   readonly issuer: string;
   readonly jwksUrl: string;
   readonly port: number;
-  /** Requests served so far, by path. */
+  /** Requests received so far, by path, whether answered normally or failed on purpose. */
   readonly hits: { discovery: number; jwks: number };
   /** The key tokens are signed with by default. */
   readonly currentKid: string;
@@ -50,6 +52,12 @@ export interface IdpStandIn {
   lieAboutIssuer(issuer: string | undefined): void;
   /** Answers every request with this status (or normally with `undefined`). */
   failWith(status: number | undefined): void;
+  /** Holds every answer until the returned function is called (a slow provider, or one that never answers). */
+  hold(): () => void;
+  /** Answers with a JSON body of this many bytes (`undefined`: normally), with or without Content-Length. */
+  answerHuge(bytes: number | undefined, withLength?: boolean): void;
+  /** Bytes of the huge body written so far (what the client let the provider send). */
+  readonly hugeBytesWritten: number;
   /** Closes the listener: the provider is unreachable. */
   close(): Promise<void>;
 }
@@ -67,6 +75,9 @@ export async function startIdpStandIn(audience = IDP_AUDIENCE): Promise<IdpStand
   let current = '';
   let claimedIssuer: string | undefined;
   let failure: number | undefined;
+  let held: Promise<void> | undefined;
+  let huge: { bytes: number; withLength: boolean } | undefined;
+  let hugeBytesWritten = 0;
   const hits = { discovery: 0, jwks: 0 };
 
   async function addKey(alg: 'RS256' | 'ES256'): Promise<string> {
@@ -82,20 +93,46 @@ export async function startIdpStandIn(audience = IDP_AUDIENCE): Promise<IdpStand
   }
   await addKey('RS256');
 
-  const server: Server = createServer((req, res) => {
+  /** Streams a JSON array of `bytes` bytes in 16 KiB chunks, stopping when the client goes away. */
+  function writeHuge(res: ServerResponse, bytes: number, withLength: boolean): void {
+    res.writeHead(200, { 'content-type': 'application/json', ...(withLength && { 'content-length': String(bytes) }) });
+    const chunk = '1,'.repeat(8192);
+    let left = bytes - 2;
+    res.write('[');
+    const more = (): void => {
+      while (left > 0 && !res.destroyed) {
+        const piece = left >= chunk.length ? chunk : '1'.repeat(left);
+        left -= piece.length;
+        hugeBytesWritten += piece.length;
+        if (!res.write(piece)) {
+          res.once('drain', more);
+          return;
+        }
+      }
+      if (!res.destroyed) res.end(']');
+    };
+    more();
+  }
+
+  const server: Server = createServer(async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path === '/.well-known/openid-configuration') hits.discovery++;
+    if (path === '/jwks') hits.jwks++;
+    if (held !== undefined) await held;
     if (failure !== undefined) {
       res.writeHead(failure).end('failing on purpose');
       return;
     }
+    if (huge !== undefined && (path === '/.well-known/openid-configuration' || path === '/jwks')) {
+      writeHuge(res, huge.bytes, huge.withLength);
+      return;
+    }
     if (path === '/.well-known/openid-configuration') {
-      hits.discovery++;
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ issuer: claimedIssuer ?? issuer, jwks_uri: `${issuer}/jwks` }));
       return;
     }
     if (path === '/jwks') {
-      hits.jwks++;
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ keys: keys.map((key) => key.jwk) }));
       return;
@@ -135,7 +172,7 @@ export async function startIdpStandIn(audience = IDP_AUDIENCE): Promise<IdpStand
     async mint(claims = {}, options = {}) {
       const key = keyNamed(options.kid ?? current);
       return new SignJWT(baseClaims(claims, options))
-        .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' })
+        .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: options.typ ?? 'at+jwt' })
         .sign(key.pair.privateKey);
     },
     rotate: (alg = 'RS256') => addKey(alg),
@@ -162,6 +199,22 @@ export async function startIdpStandIn(audience = IDP_AUDIENCE): Promise<IdpStand
     },
     failWith(status) {
       failure = status;
+    },
+    hold() {
+      let resolveHeld: () => void = () => undefined;
+      held = new Promise<void>((resolve) => {
+        resolveHeld = resolve;
+      });
+      return () => {
+        held = undefined;
+        resolveHeld();
+      };
+    },
+    answerHuge(bytes, withLength = false) {
+      huge = bytes === undefined ? undefined : { bytes, withLength };
+    },
+    get hugeBytesWritten() {
+      return hugeBytesWritten;
     },
     async close() {
       if (!server.listening) return;

@@ -70,6 +70,26 @@ describe('roomkey secret and service-key', () => {
 });
 
 describe('roomkey sign red5pro', () => {
+  it('says on stderr when --ttl is capped, and the JSON gives the real expiry', async () => {
+    const sign = (ttl: string, ...more: string[]) =>
+      roomkey(
+        ['sign', 'red5pro', '--subject', 'obs', '--role', 'subscriber', '--room', 'stage', '--any-transport'].concat(
+          '--ttl',
+          ttl,
+          ...more,
+        ),
+        WITH_SECRET,
+      );
+    const result = await sign('2h', '--json');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/--ttl capped to 59\.5 minutes: the server accepts at most 60 minutes/);
+    const { expiresAt, claims } = JSON.parse(result.stdout) as { expiresAt: string; claims: { exp: number } };
+    expect(Date.parse(expiresAt) / 1000).toBe(claims.exp);
+    expect(claims.exp - Date.now() / 1000).toBeLessThanOrEqual(59.5 * 60);
+    const within = await sign('30m');
+    expect(within.stderr).not.toMatch(/capped/);
+  });
+
   it('prints a token that jose and jsonwebtoken verify with the secret, with exactly the asked claims', async () => {
     const token = await signed([
       '--subject',

@@ -1,6 +1,6 @@
 import { generateSecret } from '@roomkey/core';
 import { describe, expect, it } from 'vitest';
-import { type ConfigError, loadServiceConfig } from '../src/config/service-config.js';
+import { bearerOptions, type ConfigError, loadServiceConfig, type OidcSettings } from '../src/config/service-config.js';
 import { roleFromClaims } from '../src/service/identity.js';
 import { createServiceKey, hashServiceKey, matchServiceKey } from '../src/service/service-keys.js';
 
@@ -14,9 +14,14 @@ const DEFAULT_MAP = {
 describe('roles from OIDC claims (the documented rule)', () => {
   const settings = { rolesClaim: ['roles'], roleMap: DEFAULT_MAP, defaultRole: undefined };
   it.each([
-    ['an array of roomkey roles: the highest wins', { roles: ['subscriber', 'moderator', 'publisher'] }, 'moderator'],
+    ['an array of roomkey roles: their join', { roles: ['subscriber', 'moderator', 'publisher'] }, 'moderator'],
     ['a space-separated string', { roles: 'subscriber publisher' }, 'publisher'],
-    ['a comma-separated string', { roles: 'publisher-only,subscriber' }, 'publisher-only'],
+    [
+      'a comma-separated string; publisher-only and subscriber join to publisher',
+      { roles: 'publisher-only,subscriber' },
+      'publisher',
+    ],
+    ['publisher-only alone', { roles: ['publisher-only'] }, 'publisher-only'],
     ['unknown names only', { roles: ['admin', 'root'] }, undefined],
     ['no claim', {}, undefined],
     ['a claim of another type', { roles: 7 }, undefined],
@@ -80,10 +85,58 @@ describe('the service configuration', () => {
     expect(config).toMatchObject({
       host: '127.0.0.1',
       port: 3000,
-      metrics: 'main',
+      metrics: false,
+      corsOrigins: [],
       requireHttps: false,
       serviceKeys: [],
     });
+  });
+
+  it('passes the OIDC cache, timeout, client and type settings from the environment on to bearerJwtIdentity', () => {
+    const oidc = {
+      ...env,
+      ROOMKEY_OIDC_ISSUER: 'https://idp.example',
+      ROOMKEY_OIDC_AUDIENCE: 'api',
+      ROOMKEY_OIDC_ROOMS: 'any',
+      ROOMKEY_OIDC_PLATFORMS: 'red5pro',
+      ROOMKEY_OIDC_TRANSPORTS: 'any',
+    };
+    const config = loadServiceConfig({
+      env: {
+        ...oidc,
+        ROOMKEY_OIDC_JWKS_COOLDOWN_SECONDS: '10',
+        ROOMKEY_OIDC_JWKS_CACHE_MAX_AGE_SECONDS: '300',
+        ROOMKEY_OIDC_JWKS_STALE_IF_ERROR_SECONDS: '7200',
+        ROOMKEY_OIDC_TIMEOUT_MS: '2000',
+        ROOMKEY_OIDC_AUTHORIZED_PARTIES: 'web, mobile',
+        ROOMKEY_OIDC_REQUIRED_TYPE: 'at+jwt',
+      },
+    });
+    expect(bearerOptions(config.oidc as OidcSettings)).toEqual({
+      issuer: 'https://idp.example',
+      audience: ['api'],
+      jwksCooldownSeconds: 10,
+      jwksCacheMaxAgeSeconds: 300,
+      jwksStaleIfErrorSeconds: 7200,
+      timeoutMs: 2000,
+      authorizedParties: ['web', 'mobile'],
+      requiredType: 'at+jwt',
+      subjectClaim: 'sub',
+    });
+    const problems = (extra: Record<string, string>) => {
+      try {
+        loadServiceConfig({ env: { ...oidc, ...extra } });
+      } catch (error) {
+        return (error as ConfigError).message;
+      }
+      return 'accepted';
+    };
+    expect(problems({ ROOMKEY_OIDC_JWKS_STALE_IF_ERROR_SECONDS: 'a day' })).toMatch(
+      /ROOMKEY_OIDC_JWKS_STALE_IF_ERROR_SECONDS/,
+    );
+    expect(problems({ ROOMKEY_OIDC_TIMEOUT_MS: '0' })).toMatch(/ROOMKEY_OIDC_TIMEOUT_MS/);
+    expect(problems({ ROOMKEY_OIDC_REQUIRED_TYPE: 'at jwt' })).toMatch(/requiredType must be a token type/);
+    expect(problems({ ROOMKEY_OIDC_AUTHORIZED_PARTIES: 'web,' })).toMatch(/ROOMKEY_OIDC_AUTHORIZED_PARTIES/);
   });
 
   it('refuses OIDC that says nothing about rooms, and a service without identity or platform', () => {

@@ -3,53 +3,28 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { generateSecret } from '@roomkey/core';
-import { type PubNubStandIn, startPubNubStandIn } from '@roomkey/pubnub-stand-in';
+import type { PubNubStandIn } from '@roomkey/pubnub-stand-in';
 import { decodeJwt, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDP_AUDIENCE, type IdpStandIn, startIdpStandIn } from '../../../test/support/idp-stand-in.js';
-import {
-  credentialFields,
-  makeCredentials,
-  makeMasterKey,
-  referenceMasterSecret,
-  standInKeyset,
-} from '../../core/test/support/red5cloud.js';
 import { startRedis } from './support/redis.js';
 import { type Result, roomkey, type Serving, scratchFile, serve } from './support/run.js';
+import { asKey, type Key, newKey, OPENTOK, post, red5CloudStandIn, SESSION } from './support/service.js';
 
 const SECRET = generateSecret();
-const OPENTOK = { OPENTOK_API_KEY: '123456', OPENTOK_API_SECRET: generateSecret() };
-const SESSION = `1_MX4xMjM0NTZ-fjE2OTk5OTk5OTk5OTl-${'A'.repeat(20)}`;
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/;
-
-interface Key {
-  readonly key: string;
-  readonly sha256: string;
-}
-async function newKey(): Promise<Key> {
-  return JSON.parse((await roomkey(['service-key', '--json'])).stdout) as Key;
-}
-
-function post(
-  service: Serving,
-  body: object,
-  headers: Record<string, string>,
-  path = '/tokens',
-): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
-  return fetch(`${service.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  }).then(async (res) => ({
-    status: res.status,
-    body: (await res.json()) as Record<string, unknown>,
-    headers: res.headers,
-  }));
-}
 
 /** A configuration file with one key that may have publisher tokens for any room on any platform. */
 function oneKeyConfig(key: Key): string {
-  const entry = { name: 'k', sha256: key.sha256, role: 'publisher', rooms: 'any', platforms: 'any', transports: 'any' };
+  const entry = {
+    name: 'k',
+    sha256: key.sha256,
+    role: 'publisher',
+    users: 'any',
+    rooms: 'any',
+    platforms: 'any',
+    transports: 'any',
+  };
   return scratchFile('roomkey.json', JSON.stringify({ identity: { service: { keys: [entry] } } }));
 }
 
@@ -59,7 +34,6 @@ function expectRefusal(result: Result, expected: readonly string[]): void {
   for (const text of expected) expect(result.stderr).toContain(text);
 }
 
-const asKey = (key: Key, user = 'alice') => ({ authorization: `Bearer ${key.key}`, 'roomkey-user': user });
 const red5pro = (body: Record<string, unknown>) =>
   (body.tokens as Record<string, { token: string }>).red5pro?.token ?? '';
 
@@ -77,6 +51,7 @@ describe('roomkey serve with service keys', () => {
             {
               name: 'billing',
               sha256: billing.sha256,
+              users: 'any',
               role: 'publisher',
               rooms: ['class-*'],
               platforms: ['red5pro'],
@@ -85,6 +60,7 @@ describe('roomkey serve with service keys', () => {
             {
               name: 'viewers',
               sha256: viewers.sha256,
+              users: 'any',
               role: 'subscriber',
               rooms: 'any',
               sessions: 'any',
@@ -96,6 +72,7 @@ describe('roomkey serve with service keys', () => {
             {
               name: 'watch',
               sha256: watch.sha256,
+              users: 'any',
               role: 'subscriber',
               rooms: ['stage'],
               platforms: ['red5pro'],
@@ -293,6 +270,44 @@ describe('roomkey serve with OIDC access tokens', () => {
     }
   });
 
+  it('requires the client and token type of ROOMKEY_OIDC_AUTHORIZED_PARTIES and _REQUIRED_TYPE, and refuses a subject no token can carry with 403 and one warning', async () => {
+    const strict = await serve({
+      RED5PRO_JWT_SECRET: SECRET,
+      ROOMKEY_OIDC_ISSUER: idp.issuer,
+      ROOMKEY_OIDC_AUDIENCE: IDP_AUDIENCE,
+      ROOMKEY_OIDC_ROOMS: 'any',
+      ROOMKEY_OIDC_PLATFORMS: 'red5pro',
+      ROOMKEY_OIDC_TRANSPORTS: 'any',
+      ROOMKEY_OIDC_AUTHORIZED_PARTIES: 'video-app, mobile-app',
+      ROOMKEY_OIDC_REQUIRED_TYPE: 'at+jwt',
+    });
+    try {
+      // The first (RSA) key: an earlier test rotated to an ES256 key, and RS256 is the default here.
+      const ask = async (claims: Record<string, unknown>, typ?: string) =>
+        post(
+          strict,
+          { room: 'stage' },
+          bearer(
+            await idp.mint({ roles: ['subscriber'], ...claims }, { kid: 'key-1', ...(typ !== undefined && { typ }) }),
+          ),
+        );
+      expect((await ask({ azp: 'mobile-app' })).status).toBe(200);
+      expect((await ask({ azp: 'other-app' })).status).toBe(401);
+      expect((await ask({})).status).toBe(401);
+      expect((await ask({ azp: 'video-app' }, 'JWT')).status).toBe(401);
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const res = await ask({ azp: 'video-app', sub: 'jose\u0301' });
+        expect(res.status).toBe(403);
+        expect(res.body.detail).toMatch(/normalization form C/);
+      }
+      const warnings = strict.lines().filter((line) => line.event === 'roomkey.config_warning');
+      expect(warnings).toHaveLength(1);
+      expect(strict.lines().filter((line) => line.level === 50)).toEqual([]);
+    } finally {
+      await strict.stop();
+    }
+  });
+
   it('runs from the environment alone: ROOMKEY_OIDC_PLATFORMS and ROOMKEY_OIDC_TRANSPORTS cap every signed-in user', async () => {
     const env = {
       RED5PRO_JWT_SECRET: SECRET,
@@ -382,7 +397,7 @@ describe('roomkey serve as an operated service', () => {
       'identity.service.keys[0].role: must be one of',
       'identity.service.keys[0].rooms',
       'identity.service.keys[0].platforms: platforms must be "any" or a non-empty array of red5pro',
-      'identity.service.keys[0].secret: is not a known setting (secrets come from environment variables',
+      'identity.service.keys[0].secret: unknown setting "secret" (secrets come from environment variables',
       'identity.service.keys[1].platforms: is required: "any", or the tokens this caller may have',
       'identity.oidc.platforms (or ROOMKEY_OIDC_PLATFORMS): is required',
       'identity.service.keys[2].platforms: platforms must be "any" or a non-empty array',
@@ -392,15 +407,29 @@ describe('roomkey serve as an operated service', () => {
       'RED5PRO_JWT_SECRET: secret',
     ]);
     expect(result.stderr).not.toContain('too-short');
-    expect(result.stderr).not.toMatch(/platforms: is not a known setting/);
+    expect(result.stderr).not.toMatch(/platforms: unknown setting/);
     expect(result.stdout).toBe('');
   });
 
   it('refuses at start-up a caller that can reach Red5 Pro without transports, and says to list them or write "any"', async () => {
     const keys = [
-      { name: 'streams', sha256: 'a'.repeat(64), role: 'publisher', rooms: 'any', platforms: ['red5pro'] },
-      { name: 'everything', sha256: 'b'.repeat(64), role: 'publisher', rooms: 'any', platforms: 'any' },
-      { name: 'calls', sha256: 'c'.repeat(64), role: 'publisher', sessions: 'any', platforms: ['vonage'] },
+      {
+        name: 'streams',
+        sha256: 'a'.repeat(64),
+        role: 'publisher',
+        users: 'any',
+        rooms: 'any',
+        platforms: ['red5pro'],
+      },
+      { name: 'everything', sha256: 'b'.repeat(64), role: 'publisher', users: 'any', rooms: 'any', platforms: 'any' },
+      {
+        name: 'calls',
+        sha256: 'c'.repeat(64),
+        role: 'publisher',
+        users: 'any',
+        sessions: 'any',
+        platforms: ['vonage'],
+      },
     ];
     const file = scratchFile('roomkey.json', JSON.stringify({ identity: { service: { keys } } }));
     const result = await roomkey(['serve', '--check', '--config', file], { RED5PRO_JWT_SECRET: SECRET, ...OPENTOK });
@@ -437,22 +466,22 @@ describe('roomkey serve as an operated service', () => {
     expect(fromHelp.code).toBe(0);
   });
 
-  it('serves health, readiness and Prometheus metrics, on its own port when asked, or none', async () => {
+  it('serves health, readiness, and Prometheus metrics on their own listener when asked', async () => {
     const key = await newKey();
     const config = oneKeyConfig(key);
     const checked = await roomkey(['serve', '--check', '--config', config], { RED5PRO_JWT_SECRET: SECRET });
     expect(checked.stdout).toMatch(/^configuration OK: tokens red5pro; identity service; 1 service key/);
     expect(checked.code).toBe(0);
-    const main = await serve({ RED5PRO_JWT_SECRET: SECRET }, ['--config', config]);
     const separate = await serve({ RED5PRO_JWT_SECRET: SECRET, ROOMKEY_METRICS_PORT: '0' }, ['--config', config]);
     const off = await serve({ RED5PRO_JWT_SECRET: SECRET, ROOMKEY_METRICS_PORT: 'off' }, ['--config', config]);
     try {
-      expect(await (await fetch(`${main.url}/healthz`)).json()).toEqual({ status: 'ok' });
-      expect(await (await fetch(`${main.url}/readyz`)).json()).toEqual({ status: 'ready' });
-      await post(main, { room: 'r1', role: 'publisher' }, asKey(key));
-      await post(main, { room: 'r1', role: 'moderator' }, asKey(key));
-      const text = await (await fetch(main.metrics)).text();
-      expect(main.metrics).toBe(`${main.url}/metrics`);
+      expect(await (await fetch(`${separate.url}/healthz`)).json()).toEqual({ status: 'ok' });
+      expect(await (await fetch(`${separate.url}/readyz`)).json()).toEqual({ status: 'ready' });
+      await post(separate, { room: 'r1', role: 'publisher' }, asKey(key));
+      await post(separate, { room: 'r1', role: 'moderator' }, asKey(key));
+      expect(separate.metrics).not.toContain(separate.url);
+      expect(new URL(separate.metrics).hostname).toBe('127.0.0.1');
+      const text = await (await fetch(separate.metrics)).text();
       expect(text).toMatch(/^roomkey_tokens_issued_total\{platform="red5pro",role="publisher"\} 1$/m);
       expect(text).toMatch(/^roomkey_token_requests_refused_total\{code="forbidden"\} 1$/m);
       expect(text).toMatch(
@@ -460,13 +489,11 @@ describe('roomkey serve as an operated service', () => {
       );
       expect(text).toMatch(/^roomkey_request_duration_seconds_count\{route="\/tokens",status="403"\} 1$/m);
       expect(text).not.toMatch(/alice|r1/);
-      expect(separate.metrics).not.toContain(separate.url);
-      expect((await fetch(separate.metrics)).status).toBe(200);
       expect((await fetch(`${separate.url}/metrics`)).status).toBe(404);
       expect(off.metrics).toBe('off');
       expect((await fetch(`${off.url}/metrics`)).status).toBe(404);
     } finally {
-      await Promise.all([main.stop(), separate.stop(), off.stop()]);
+      await Promise.all([separate.stop(), off.stop()]);
     }
   });
 
@@ -546,15 +573,15 @@ describe('roomkey serve with Red5 Cloud', () => {
   let service: Serving;
   let conferenceOnly: Key;
   let red5proOnly: Key;
-  const credentials = makeCredentials();
   beforeAll(async () => {
-    standIn = await startPubNubStandIn(standInKeyset(credentials));
-    const masterKey = makeMasterKey();
+    let cloud: Record<string, string>;
+    ({ standIn, env: cloud } = await red5CloudStandIn());
     [conferenceOnly, red5proOnly] = await Promise.all([newKey(), newKey()]);
     const keys = [
       {
         name: 'meetings',
         sha256: conferenceOnly.sha256,
+        users: 'any',
         role: 'publisher',
         rooms: 'any',
         channels: ['chat-*'],
@@ -563,6 +590,7 @@ describe('roomkey serve with Red5 Cloud', () => {
       {
         name: 'streams',
         sha256: red5proOnly.sha256,
+        users: 'any',
         role: 'publisher',
         rooms: 'any',
         platforms: ['red5pro'],
@@ -572,9 +600,7 @@ describe('roomkey serve with Red5 Cloud', () => {
     service = await serve(
       {
         RED5PRO_JWT_SECRET: SECRET,
-        RED5_MASTER_KEY: masterKey,
-        RED5_MASTER_SECRET: referenceMasterSecret(masterKey, credentialFields(credentials)),
-        PUBNUB_ORIGIN: standIn.origin,
+        ...cloud,
       },
       ['--config', scratchFile('roomkey.json', JSON.stringify({ identity: { service: { keys } } }))],
     );

@@ -30,8 +30,11 @@ export interface WatchHandlers {
   onTokens(response: TokenResponse): void;
   /**
    * No valid token is at hand. Final for a 4xx other than 408 and 429 (`watch` has stopped);
-   * otherwise `watch` keeps retrying and calls `onTokens` again when it succeeds. Called before
-   * a token expires without a replacement, and at most once until tokens arrive again.
+   * otherwise `watch` keeps retrying (with backoff: 1–2 s, then up to 15–30 s, never less than
+   * `Retry-After`, never two requests within 1 s) and calls `onTokens` again when it succeeds.
+   * Called before a token expires without a replacement, and at most once until tokens arrive
+   * again. An expired token or one with less than 5 s left is such an error (`token_expired`,
+   * `token_too_short`), never handed to `onTokens`.
    */
   onError?(error: RoomkeyClientError): void;
 }
@@ -40,7 +43,8 @@ export interface TokenClient {
   /**
    * Tokens for `request`: from the cache while they are not due for refresh, otherwise from
    * the server (concurrent calls for one request share one HTTP request). Never retries;
-   * rejects with a {@link RoomkeyClientError}.
+   * rejects with a {@link RoomkeyClientError}, also for a token that has expired or has less
+   * than 5 s left by the server's clock.
    */
   get(request: TokenRequest): Promise<TokenResponse>;
   /** Keeps tokens for `request` fresh until `stop()` or `clear()`. Returns `stop`. */
@@ -58,6 +62,16 @@ interface Fetched {
 
 const MAX_DELAY = 2 ** 31 - 1;
 
+/** One `watch` never sends two requests less than this apart, whatever the server answers. */
+const MIN_REQUEST_INTERVAL_SECONDS = 1;
+/** The longest wait between retries that the client chooses itself (`Retry-After` may say more). */
+const MAX_RETRY_DELAY_SECONDS = 30;
+/**
+ * A token with less than this left, by the server's clock, is refused (`token_too_short`): it
+ * would expire before it can be used, and refreshing it would ask the server every few seconds.
+ */
+const MIN_TOKEN_LIFETIME_SECONDS = 5;
+
 /** The request's JSON with its fields sorted: same fields in any order, same cache entry. */
 function keyOf(request: TokenRequest): string {
   if (typeof request !== 'object' || request === null) throw new TypeError('the request must be an object');
@@ -71,7 +85,6 @@ function keyOf(request: TokenRequest): string {
       : value,
   );
 }
-const BACKOFF_CAP_MS = 30_000;
 
 /**
  * Creates a client for a roomkey token endpoint. Tokens live in memory only: never in Web
@@ -149,7 +162,19 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     // left: a client clock that is off by minutes changes nothing. Date has whole seconds, so one
     // second less. Without a Date header (cross-origin, not exposed), the client's clock decides.
     const expiresAt = Number.isNaN(serverNow) ? earliest : started + earliest - serverNow - 1000;
-    const margin = Math.min(refreshBeforeSeconds * 1000, (expiresAt - received) / 2);
+    const left = expiresAt - received;
+    if (left < MIN_TOKEN_LIFETIME_SECONDS * 1000) {
+      // Never handed out as fresh: an expired token (a server clock or cache gone wrong), or one
+      // too short-lived to connect with, is a failure and retried with backoff like any other.
+      throw left <= 0
+        ? new RoomkeyClientError(response.status, 'token_expired', 'the server answered with an expired token')
+        : new RoomkeyClientError(
+            response.status,
+            'token_too_short',
+            `the server answered with a token that expires in less than ${MIN_TOKEN_LIFETIME_SECONDS} seconds`,
+          );
+    }
+    const margin = Math.min(refreshBeforeSeconds * 1000, left / 2);
     return { body: json as TokenResponse, refreshAt: expiresAt - margin, expiresAt };
   }
 
@@ -189,6 +214,10 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
       let attempt = 0;
       let stopped = false;
       const later = (ms: number, then: () => void) => setTimeout(then, Math.min(Math.max(ms, 0), MAX_DELAY));
+      // Every request after the first goes through here: the hard floor holds whatever happens.
+      const next = (ms: number) => {
+        timer = later(Math.max(ms, MIN_REQUEST_INTERVAL_SECONDS * 1000), run);
+      };
       const report = (error: RoomkeyClientError) => {
         if (!reported) {
           reported = true;
@@ -217,7 +246,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
               });
               onTokens(fetched.body);
             }
-            timer = later(Math.max(fetched.refreshAt - Date.now(), 1000), run);
+            next(fetched.refreshAt - Date.now());
           },
           (error: RoomkeyClientError) => {
             if (stopped) return;
@@ -229,10 +258,13 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
             }
             lastError = error;
             if (!current) report(error);
-            // Capped exponential backoff with jitter, unless the server said how long to wait.
-            const backoff = Math.min(BACKOFF_CAP_MS, 1000 * 2 ** attempt++);
-            const { retryAfterSeconds: wait } = error;
-            timer = later(wait === undefined ? backoff / 2 + (Math.random() * backoff) / 2 : wait * 1000, run);
+            // Capped exponential backoff with "equal" jitter: a random wait in the upper half of
+            // 2 s, 4 s, 8 s… 30 s, so that the shortest possible wait grows too (1 s, 2 s, 4 s…
+            // 15 s). Retry-After may lengthen the wait, never shorten it: a server saying 0 is
+            // not obeyed into a tight loop.
+            const ceiling = Math.min(MAX_RETRY_DELAY_SECONDS, 2 * MIN_REQUEST_INTERVAL_SECONDS * 2 ** attempt) * 1000;
+            attempt = Math.min(attempt + 1, 16);
+            next(Math.max(ceiling / 2 + (Math.random() * ceiling) / 2, (error.retryAfterSeconds ?? 0) * 1000));
           },
         );
       };

@@ -2,7 +2,9 @@
  * `code` is the problem body's code (`unauthenticated`, `forbidden`, `rate_limited`, …), or one
  * of the client's own: `network_error` (no answer, or `headers` threw), `http_error` (an error
  * status without a problem body, from a proxy say), `invalid_response` (a success body that is
- * not the token contract), `aborted` (`clear()` was called).
+ * not the token contract), `token_expired` (a success body whose token has already expired by the
+ * server's clock), `token_too_short` (one with less than 5 seconds left),
+ * `aborted` (`clear()` was called).
  */
 export type RoomkeyClientErrorCode =
   | 'invalid_request'
@@ -18,6 +20,8 @@ export type RoomkeyClientErrorCode =
   | 'network_error'
   | 'http_error'
   | 'invalid_response'
+  | 'token_expired'
+  | 'token_too_short'
   | 'aborted'
   | (string & {});
 

@@ -125,6 +125,16 @@ describe('get', () => {
     expect(await rejection(client.get({ room: 'a' }))).toMatchObject({ code: 'invalid_response' });
   });
 
+  it('rejects a token that has expired or has less than 5 s left by the server clock, never returns it', async () => {
+    const client = createTokenClient({ url: server.url });
+    server.answer = () => tokenAnswer(-60_000);
+    expect(await rejection(client.get({ room: 'a' }))).toMatchObject({ status: 200, code: 'token_expired' });
+    server.answer = () => tokenAnswer(3_000);
+    expect(await rejection(client.get({ room: 'a' }))).toMatchObject({ status: 200, code: 'token_too_short' });
+    server.answer = () => tokenAnswer(8_000);
+    expect((await client.get({ room: 'a' })).tokens.red5pro?.token).toBe('token-0');
+  });
+
   it('reports an unreachable endpoint as network_error with status 0', async () => {
     const url = server.url;
     await server.close();
@@ -144,10 +154,10 @@ describe('get', () => {
 });
 
 describe('refresh timed by the server clock', () => {
-  // The client's Date is moved minutes away from the server's (real) clock; the token lives 4 s
-  // by the server's clock, and is due 1 s before expiry. The refresh must reach the server before
-  // that token expires, and not early: a client trusting its own clock would refresh 5 minutes
-  // late, or at once (the token looks 5 minutes expired) and again every second.
+  // The client's Date is moved minutes away from the server's (real) clock; the token lives 8 s
+  // by the server's clock, and is due halfway (4 s before expiry at most). The refresh must reach
+  // the server before that token expires, and not early: a client trusting its own clock would
+  // refresh 5 minutes late, or refuse the token as expired (it looks 5 minutes old).
   it.each([
     ['5 minutes behind', -300_000],
     ['5 minutes ahead', 300_000],
@@ -155,21 +165,21 @@ describe('refresh timed by the server clock', () => {
     vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + offset, shouldAdvanceTime: true });
     const expiries: number[] = [];
     server.answer = (_request, index) => {
-      const answer = tokenAnswer(4_000, 0, index);
+      const answer = tokenAnswer(8_000, 0, index);
       expiries.push(Date.parse((answer.body as TokenResponse).tokens.red5pro?.expiresAt ?? ''));
       return answer;
     };
-    const client = createTokenClient({ url: server.url, refreshBeforeSeconds: 1 });
+    const client = createTokenClient({ url: server.url, refreshBeforeSeconds: 4 });
     const delivered: string[] = [];
     client.watch({ room: 'room-abc' }, { onTokens: (body) => delivered.push(body.tokens.red5pro?.token ?? '') });
-    await vi.waitFor(() => expect(delivered).toEqual(['token-0', 'token-1']), { timeout: 5_000, interval: 50 });
+    await vi.waitFor(() => expect(delivered).toEqual(['token-0', 'token-1']), { timeout: 10_000, interval: 50 });
     client.clear();
     const [first, refresh] = server.requests;
     const leadMs = (expiries[0] ?? 0) - (refresh?.at ?? Infinity);
     // Before the first token expired, by the server's clock, and not in the first half of its life
-    // (Date has whole seconds, so the client counts one second less than the server's 4).
+    // (Date has whole seconds, so the client counts up to one second less than the server's 8).
     expect(leadMs).toBeGreaterThan(0);
-    expect((refresh?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(1_900);
+    expect((refresh?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(3_400);
     expect(server.requests).toHaveLength(2);
   });
 });
@@ -197,8 +207,8 @@ describe('watch', () => {
     const client = createTokenClient({ url: server.url });
     client.watch({ room: 'a' }, { onTokens: (body) => tokens.push(body), onError: (error) => errors.push(error) });
     await settle(1);
-    // Jitter 0.5 → three quarters of 1 s, 2 s, 4 s, 8 s, 16 s, then the 30 s cap.
-    for (const [index, wait] of [750, 1_500, 3_000, 6_000, 12_000, 22_500].entries()) {
+    // Jitter 0.5 → three quarters of 2 s, 4 s, 8 s, 16 s, then the 30 s cap.
+    for (const [index, wait] of [1_500, 3_000, 6_000, 12_000, 22_500, 22_500].entries()) {
       await vi.advanceTimersByTimeAsync(wait - 1);
       await new Promise((resolve) => setImmediate(resolve));
       expect(server.requests).toHaveLength(index + 1);
@@ -210,6 +220,93 @@ describe('watch', () => {
     expect(errors.map((error) => error.code)).toEqual(['upstream_error']);
     client.clear();
   });
+
+  /**
+   * The global fetch, watched: `idle()` returns once no request is in flight and the client has
+   * handled the answer, so a test can step the fake clock without racing the real server.
+   */
+  function trackedFetch() {
+    let inFlight = 0;
+    const sentAt: number[] = [];
+    return {
+      sentAt,
+      fetch: async (url: string, init: RequestInit) => {
+        inFlight++;
+        sentAt.push(Date.now());
+        try {
+          const response = await fetch(url, init);
+          const body = await response.arrayBuffer();
+          return new Response(body, { status: response.status, headers: response.headers });
+        } finally {
+          inFlight--;
+        }
+      },
+      async idle() {
+        for (let tries = 0; inFlight > 0 && tries < 1_000; tries++) await sleep(5);
+        expect(inFlight).toBe(0);
+        for (let turns = 0; turns < 3; turns++) await new Promise((resolve) => setImmediate(resolve));
+        await vi.advanceTimersByTimeAsync(0);
+      },
+    };
+  }
+
+  /** Runs a watch for `ms` of fake time in 100 ms steps; returns the gaps between its requests. */
+  async function runFor(transport: ReturnType<typeof trackedFetch>, ms: number): Promise<number[]> {
+    for (let elapsed = 0; elapsed < ms; elapsed += 100) {
+      await transport.idle();
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    await transport.idle();
+    return transport.sentAt.slice(1).map((at, index) => at - (transport.sentAt[index] ?? 0));
+  }
+
+  it.each([
+    [429, 'rate_limited'],
+    [503, 'upstream_error'],
+  ])('backs off on %i with Retry-After: 0: a 1 s floor, and waits that grow to 15-30 s', async (status, code) => {
+    server.answer = () => problem(status, code, 'busy', { 'retry-after': '0' });
+    // The shortest waits the jitter can draw.
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    const transport = trackedFetch();
+    const errors: RoomkeyClientError[] = [];
+    const tokens: TokenResponse[] = [];
+    const client = createTokenClient({ url: server.url, fetch: transport.fetch });
+    client.watch({ room: 'a' }, { onTokens: (body) => tokens.push(body), onError: (error) => errors.push(error) });
+    const gaps = await runFor(transport, 59_900);
+    expect(gaps).toEqual([1_000, 2_000, 4_000, 8_000, 15_000, 15_000]);
+    expect(server.requests).toHaveLength(7);
+    expect(tokens).toEqual([]);
+    expect(errors.map((error) => [error.status, error.code])).toEqual([[status, code]]);
+    client.clear();
+  });
+
+  it.each([
+    ['already expired', -60_000, 'token_expired'],
+    ['with 3 s left', 3_000, 'token_too_short'],
+  ])(
+    'refuses a token %s: onError with its code, never onTokens, retried with backoff',
+    async (_name, lifetime, code) => {
+      server.answer = (_request, index) => tokenAnswer(lifetime, 0, index);
+      vi.spyOn(Math, 'random').mockReturnValue(0);
+      const transport = trackedFetch();
+      const errors: RoomkeyClientError[] = [];
+      const tokens: string[] = [];
+      const client = createTokenClient({ url: server.url, fetch: transport.fetch });
+      client.watch(
+        { room: 'a' },
+        { onTokens: (body) => tokens.push(body.tokens.red5pro?.token ?? ''), onError: (error) => errors.push(error) },
+      );
+      const gaps = await runFor(transport, 59_900);
+      expect(gaps).toEqual([1_000, 2_000, 4_000, 8_000, 15_000, 15_000]);
+      expect(tokens).toEqual([]);
+      expect(errors.map((error) => [error.status, error.code])).toEqual([[200, code]]);
+      // Once the server answers with a usable token, it is delivered.
+      server.answer = (_request, index) => tokenAnswer(3_600_000, 0, index);
+      await runFor(transport, 15_000);
+      expect(tokens).toEqual(['token-7']);
+      client.clear();
+    },
+  );
 
   it('waits Retry-After on 429', async () => {
     server.answer = (_request, index) =>

@@ -6,6 +6,7 @@ export {
   type BearerJwtIdentityOptions,
   bearerJwtIdentity,
 } from './bearer-jwt.js';
+export { bodyErrorProblems, problemForBodyError } from './body-errors.js';
 export type { Clock } from './clock.js';
 export { isRoomkeyError, RoomkeyError, type RoomkeyErrorCode } from './errors.js';
 export { localTime, relativeTime } from './explain.js';
@@ -127,6 +128,27 @@ export {
   verifyRed5ProToken,
 } from './platforms/red5pro-verify.js';
 export {
+  checkTurnUserId,
+  createTurnCredentialSigner,
+  TURN_DEFAULT_SEPARATOR,
+  TURN_DEFAULT_TTL_MINUTES,
+  TURN_MAX_TTL_MINUTES,
+  TURN_MAX_USER_ID_BYTES,
+  type TurnCredentialSigner,
+  type TurnCredentialSignerOptions,
+  type TurnCredentials,
+  type TurnIceServer,
+} from './platforms/turn.js';
+export { explainTurnCredential } from './platforms/turn-explain.js';
+export type { TurnServerUrls } from './platforms/turn-urls.js';
+export {
+  parseTurnUsername,
+  type TurnCredentialPair,
+  type TurnCredentialVerdict,
+  type VerifyTurnCredentialOptions,
+  verifyTurnCredential,
+} from './platforms/turn-verify.js';
+export {
   createVonageVideoSigner,
   defaultRsaConcurrency,
   type SessionTokenSigner,
@@ -146,7 +168,6 @@ export {
   HttpProblem,
   PROBLEM_STATUS,
   type ProblemCode,
-  problemForBodyError,
   problemResponse,
   type TokenResponse,
 } from './problem.js';

@@ -124,12 +124,18 @@ export interface IssuerConfig<Native> {
   readonly clock: Clock;
 }
 
-/** Checks an issuer's options; every mistake is a `TypeError` that says what to fix. */
-export function checkIssuerOptions<Native>(options: TokenIssuerOptions<Native>): IssuerConfig<Native> {
+/**
+ * Checks an issuer's options; every mistake is a `TypeError` that says what to fix. `caller`,
+ * the function the app called, names where an unknown option was passed.
+ */
+export function checkIssuerOptions<Native>(
+  options: TokenIssuerOptions<Native>,
+  caller = 'createTokenIssuer',
+): IssuerConfig<Native> {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('options must be an object with at least `identify` and one platform such as `red5pro`');
   }
-  rejectUnknownOptions(options, ISSUER_OPTION_NAMES, 'createTokenIssuer');
+  rejectUnknownOptions(options, ISSUER_OPTION_NAMES, caller);
   const { identify, authorize, onIssued, onDenied } = options;
   if (typeof identify !== 'function') {
     throw new TypeError('identify must be a function (request) => { id } | null that says who is asking');

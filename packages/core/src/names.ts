@@ -8,7 +8,7 @@ import { RoomkeyError } from './errors.js';
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: detecting control characters is the point
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** ASCII letters only: what a transport name may be, checked before it is upper-cased. */
 export const ASCII_LETTERS = /^[A-Za-z]+$/;

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { DeniedEvent, IssuedEvent, LogError } from './audit.js';
-import { isRoomkeyError } from './errors.js';
+import { isRoomkeyError, RoomkeyError } from './errors.js';
 import { checkGrant, checkRequestAgainstGrant, defaultGrant, type Grant } from './grant.js';
 import { checkIdentity } from './identity.js';
 import { checkIssuerOptions, type IssuerConfig, type TokenIssuerOptions } from './issuer-options.js';
 import type { Reservation } from './limits.js';
+import { describeNonCanonicalId } from './names.js';
 import type { IssuedEntry, IssuedToken, PlatformIssueInput, TokenPlatform } from './platform.js';
 import { HttpProblem, jsonResponse, problemResponse, type TokenResponse } from './problem.js';
 import { type Protocol, protocolNamed, type TokenProtocol } from './protocols.js';
@@ -34,6 +35,13 @@ export interface TokenIssuer<Native> {
    * `/tokens` contract). Never rejects: failures become problem responses.
    */
   handle(request: IncomingTokenRequest<Native>, protocol?: TokenProtocol): Promise<TokenResponse>;
+  /**
+   * Checks that every token this issuer signs can carry `userId`: roomkey's own rules (1 to 256
+   * characters, canonical form) and each platform's limits (PubNub's 64-character uuid for Red5
+   * Cloud). Throws a `RoomkeyError` with code `invalid_claim` whose message names the rule and
+   * the token, never the value. For services that learn a user id before the pipeline runs.
+   */
+  checkUserId(userId: string): void;
 }
 
 /**
@@ -82,9 +90,14 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
  *   authorize: () => ({ role: 'subscriber', rooms: 'any', transports: 'any' }),
  *   red5pro: { secret: process.env.RED5PRO_JWT_SECRET },
  * });
+ * @param caller The function the app called, named in the message of a misspelt option (an
+ * adapter passes its own: `issueTokens`, `tokenRoutes`…).
  */
-export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): TokenIssuer<Native> {
-  const config = checkIssuerOptions(options);
+export function createTokenIssuer<Native>(
+  options: TokenIssuerOptions<Native>,
+  caller = 'createTokenIssuer',
+): TokenIssuer<Native> {
+  const config = checkIssuerOptions(options, caller);
   const issuer: TokenIssuer<Native> = {
     tokenNames: Object.freeze(config.platforms.map((platform) => platform.tokenName)),
     async handle(request, protocolName = 'roomkey') {
@@ -102,10 +115,10 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
       } catch (thrown) {
         let error = thrown;
         if (error instanceof HttpProblem) {
-          // 401 and 403 are failed attempts; a platform, identity provider or store that failed
-          // (5xx) is not the client's doing.
-          if (error.status === 401 || error.status === 403) exchange.refund = false;
-          else if (error.status >= 500) exchange.refund = true;
+          // 401 and 403 are failed attempts. Anything else is not a guess at a credential: a
+          // request identify refused as malformed (400, such as a service key without its user
+          // header), or a platform, identity provider or store that failed (5xx).
+          exchange.refund = error.status !== 401 && error.status !== 403;
           try {
             return await deny(error, exchange, config);
           } catch (failure) {
@@ -127,6 +140,7 @@ export function createTokenIssuer<Native>(options: TokenIssuerOptions<Native>): 
         if (exchange.reservation !== undefined && exchange.refund) void release(exchange, config.logError);
       }
     },
+    checkUserId: (userId) => checkUserId(config.platforms, userId),
   };
   ISSUERS.set(issuer, config.platforms);
   return issuer;
@@ -292,23 +306,24 @@ async function release(exchange: Exchange<unknown>, logError: LogError): Promise
 /**
  * The issuer an adapter's route uses: `value` itself when it is an issuer from
  * {@link createTokenIssuer} (so several routes share one configuration), otherwise a new one made
- * from `value` as options. Throws a `TypeError` at start-up when the issuer cannot sign the
- * token the protocol answers with.
+ * from `value` as options, whose mistakes name `caller` (the route factory the app called).
+ * Throws a `TypeError` at start-up when the issuer cannot sign the token the protocol answers with.
  *
  * @example
  * const issuer = createTokenIssuer({ identify, red5cloud: { masterKey, masterSecret } });
- * const chatIssuer = tokenIssuerFor(issuer, 'red5-chat');
+ * const chatIssuer = tokenIssuerFor(issuer, 'red5-chat', 'issueRed5ChatToken');
  */
 export function tokenIssuerFor<Native>(
   value: TokenIssuer<Native> | TokenIssuerOptions<Native>,
   protocol: TokenProtocol = 'roomkey',
+  caller = 'createTokenIssuer',
 ): TokenIssuer<Native> {
   const route = protocolNamed(protocol);
   const { tokenName, needs } = route;
   const issuer =
     typeof value === 'object' && value !== null && ISSUERS.has(value)
       ? (value as TokenIssuer<Native>)
-      : createTokenIssuer(value as TokenIssuerOptions<Native>);
+      : createTokenIssuer(value as TokenIssuerOptions<Native>, caller);
   if (tokenName !== undefined && !issuer.tokenNames.includes(tokenName)) {
     throw new TypeError(`the ${protocol} route answers with a "${tokenName}" token: configure ${needs}`);
   }
@@ -338,6 +353,28 @@ function checkTarget(platform: TokenPlatform, target: string): void {
       throw new HttpProblem('invalid_request', `The ${platform.addressedBy} cannot be used: ${error.message}.`);
     }
     throw error;
+  }
+}
+
+/** The longest user id, as identify's answers are checked (`checkIdentity`). */
+const MAX_USER_ID_LENGTH = 256;
+
+function checkUserId(platforms: readonly TokenPlatform[], userId: string): void {
+  if (typeof userId !== 'string' || userId.length === 0 || userId.length > MAX_USER_ID_LENGTH) {
+    throw new RoomkeyError('invalid_claim', `a user id must have 1 to ${MAX_USER_ID_LENGTH} characters`);
+  }
+  const flaw = describeNonCanonicalId(userId);
+  if (flaw !== undefined)
+    throw new RoomkeyError('invalid_claim', `a user id must be in canonical form, and it ${flaw}`);
+  for (const platform of platforms) {
+    try {
+      platform.checkUserId?.(userId);
+    } catch (error) {
+      if (!isRoomkeyError(error, 'invalid_claim')) throw error;
+      throw new RoomkeyError('invalid_claim', `${platform.tokenName} tokens cannot carry it: ${error.message}`, {
+        cause: error,
+      });
+    }
   }
 }
 

@@ -136,16 +136,18 @@ export interface TokenPlatform<Issued extends IssuedToken | IssuedEntry = Issued
    */
   checkTarget?(target: string): void;
   /**
+   * Checks a user id this platform's token cannot carry (PubNub's uuid holds at most 64
+   * characters): throw a `RoomkeyError` with code `invalid_claim` whose message names the limit,
+   * never the value. Ids that break roomkey's own rules (1 to 256 characters, canonical form)
+   * never get here. Lets a service refuse such a caller clearly before anything is signed.
+   */
+  checkUserId?(userId: string): void;
+  /**
    * Refuses a grant that gives nothing this platform's token needs (a Red5 Cloud grant whose
    * `chat` allows neither read nor write): throw an `HttpProblem` (403). Called after the request
    * was checked against the grant, before anything is signed.
    */
   checkGrant?(grant: Grant, role: Role): void;
-  /**
-   * Refuses a user id this platform cannot carry (PubNub's 64 characters): throw a `RoomkeyError`
-   * with code `invalid_claim` whose message names the limit. The issuer's `checkUserId` calls it.
-   */
-  checkUserId?(userId: string): void;
   /**
    * Signs. The request was checked against the grant; an `invalid_claim` thrown here means the
    * identity or the grant cannot be used by this platform, the app's mistake: 500, logged.

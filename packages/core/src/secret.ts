@@ -1,4 +1,5 @@
 import { createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
+import { CONTROL_CHARACTER } from './names.js';
 
 /** The sample secret printed in Red5's documentation: anyone can sign with it. */
 const PUBLISHED_SAMPLE_SECRETS = new Set(['changeme-to-a-strong-32-byte-secret-key']);
@@ -42,6 +43,7 @@ export function createHmacSecretKey(secret: unknown, option = 'secret'): KeyObje
       `${option} must be a string (the secret as configured on the media server). ${HOW_TO_GENERATE}`,
     );
   }
+  checkSecretCharacters(secret, option);
   const bytes = Buffer.from(secret, 'utf8');
   if (bytes.length < MIN_SECRET_BYTES) {
     throw new TypeError(
@@ -59,6 +61,31 @@ export function createHmacSecretKey(secret: unknown, option = 'secret'): KeyObje
     throw new TypeError(`${option} is the sample secret published in Red5's documentation. ${HOW_TO_GENERATE}`);
   }
   return createSecretKey(bytes);
+}
+
+/**
+ * Refuses a shared secret holding a line break or another control character (tab, escape…):
+ * no generator writes one, and one is the mark of a secret captured together with other output,
+ * such as `S="$(pnpm roomkey secret)"`, which also captures pnpm's banner. Used for every shared
+ * secret a signer takes (PEM private keys are not shared secrets and hold line breaks by design).
+ * The message names the likely cause; the secret itself never appears in it.
+ */
+export function checkSecretCharacters(secret: string, option: string): void {
+  // A line break first: captured output may also hold colour codes, but its lines are the clue.
+  if (/[\r\n]/.test(secret)) {
+    throw new TypeError(
+      `${option} contains a line break: was it captured together with command output? ` +
+        '`S="$(pnpm roomkey secret)"` also captures pnpm\'s banner: use `pnpm --silent roomkey secret`, ' +
+        'or set it from a file holding the secret alone.',
+    );
+  }
+  const found = CONTROL_CHARACTER.exec(secret)?.[0];
+  if (found === undefined) return;
+  const code = `U+${found.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+  throw new TypeError(
+    `${option} contains a control character (${code}): was it copied from a terminal's coloured output ` +
+      'or a file with tabs? Set it again from the generated value alone.',
+  );
 }
 
 /** A secret that repeats a unit this short at least twice (`aaaa…`, `abcabc…`, `0123456789abcdef` twice) is refused. */

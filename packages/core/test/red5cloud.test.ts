@@ -122,8 +122,9 @@ describe('Red5 Cloud master secrets', () => {
     expect(decodeRed5MasterSecret(masterKey, urlSafe)).toEqual(credentials);
   });
 
-  it('tolerates white space around the master secret (a newline from an env file)', () => {
-    expect(decodeRed5MasterSecret(masterKey, `  ${masterSecret}\n`)).toEqual(credentials);
+  it('tolerates spaces around the master secret, but not a line break (like every secret)', () => {
+    expect(decodeRed5MasterSecret(masterKey, `  ${masterSecret}  `)).toEqual(credentials);
+    expect(() => decodeRed5MasterSecret(masterKey, `${masterSecret}\n`)).toThrow(/contains a line break/);
   });
 
   it('refuses a master key that is not the one the secret was made with', async () => {

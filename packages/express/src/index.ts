@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import {
+  bodyErrorProblems,
   createTokenIssuer as createCoreIssuer,
   type IncomingTokenRequest,
-  problemForBodyError,
   type TokenIssuer,
   type TokenIssuerOptions,
   type TokenProtocol,
@@ -10,6 +10,35 @@ import {
   tokenIssuerFor,
 } from '@roomkey/core';
 import type { Request } from 'express';
+
+// What an app names beside the route (grants, identities, errors, signers), so that it needs no
+// second import from @roomkey/core.
+export {
+  type AuditEvent,
+  type AuthorizeContext,
+  type BearerJwtIdentityOptions,
+  bearerJwtIdentity,
+  type ChatRights,
+  createRed5ProSigner,
+  createVonageVideoSigner,
+  type Grant,
+  HttpProblem,
+  type Identity,
+  isRoomkeyError,
+  type Logger,
+  type ProblemCode,
+  problemResponse,
+  type RateLimitOptions,
+  Red5Client,
+  type Role,
+  RoomkeyError,
+  type RoomkeyErrorCode,
+  type TokenIssuer,
+  type TokenPlatform,
+  type TokenProtocol,
+  type TokenRequest,
+  type TokenResponse,
+} from '@roomkey/core';
 
 /**
  * The options of {@link issueTokens}: `identify` and `authorize` receive Express's own `Request`
@@ -72,9 +101,10 @@ export type ExpressTokenRoute = <Req extends Request = Request>(
   options: IssuerOrOptions<Req>,
 ) => ExpressTokenHandler<Req>;
 
-function route(protocol: TokenProtocol): ExpressTokenRoute {
+/** `caller`: the exported name of the route factory, for the messages of misspelt options. */
+function route(protocol: TokenProtocol, caller: string): ExpressTokenRoute {
   return <Req extends Request = Request>(options: IssuerOrOptions<Req>): ExpressTokenHandler<Req> => {
-    const issuer = tokenIssuerFor(options, protocol);
+    const issuer = tokenIssuerFor(options, protocol, caller);
     return async function roomkeyIssueTokens(req, res, next) {
       try {
         const response = await issuer.handle(new ExpressIncoming(req), protocol);
@@ -95,21 +125,24 @@ function send(res: ServerResponse, { status, headers, body }: TokenResponse): vo
  * An Express error handler that answers the failures of a body parser mounted for the whole
  * app (`app.use(express.json())`) as the token routes' problems (`400 invalid_request` for
  * malformed JSON, 413, 415) instead of Express's HTML error page; every other error goes on to
- * the app's own handlers. Mount it after the parser, on the token routes' paths.
+ * the app's own handlers. Mount it after the parser, on the token routes' paths, with the
+ * protocol of the route (`red5-conference` adds the `success: false` the Red5 SDK reads).
  *
  * @example
  * app.use(express.json());
  * app.all('/tokens', issueTokens({ identify, red5pro }));
  * app.use('/tokens', tokenErrorHandler());
+ * app.use('/config-meetings/api/generate-token', tokenErrorHandler('red5-conference'));
  */
-export function tokenErrorHandler() {
+export function tokenErrorHandler(protocol: TokenProtocol = 'roomkey') {
+  const problemFor = bodyErrorProblems(protocol);
   return function roomkeyTokenErrors(
     error: unknown,
     _req: IncomingMessage,
     res: ServerResponse,
     next: (error?: unknown) => void,
   ): void {
-    const problem = problemForBodyError(error);
+    const problem = problemFor(error);
     if (problem === undefined || res.headersSent) next(error);
     else send(res, problem);
   };
@@ -127,7 +160,7 @@ export function tokenErrorHandler() {
  *   red5pro: { secret: process.env.RED5PRO_JWT_SECRET },
  * }));
  */
-export const issueTokens = route('roomkey');
+export const issueTokens = route('roomkey', 'issueTokens');
 
 /**
  * The Red5 WebRTC SDK's chat-token "backend URL": `POST {userId, channelId, read, write,
@@ -137,7 +170,7 @@ export const issueTokens = route('roomkey');
  * const issuer = createTokenIssuer({ identify, authorize, red5cloud: { masterKey, masterSecret } });
  * app.all('/chat-token', issueRed5ChatToken(issuer));
  */
-export const issueRed5ChatToken = route('red5-chat');
+export const issueRed5ChatToken = route('red5-chat', 'issueRed5ChatToken');
 
 /**
  * The Red5 WebRTC SDK's cloud endpoint: `POST /config-meetings/api/generate-token {userId,
@@ -146,7 +179,7 @@ export const issueRed5ChatToken = route('red5-chat');
  * @example
  * app.all('/config-meetings/api/generate-token', issueRed5ConferenceToken(issuer));
  */
-export const issueRed5ConferenceToken = route('red5-conference');
+export const issueRed5ConferenceToken = route('red5-conference', 'issueRed5ConferenceToken');
 
 /**
  * LiveKit's standard token endpoint, which every LiveKit client SDK calls
@@ -157,4 +190,4 @@ export const issueRed5ConferenceToken = route('red5-conference');
  * @example
  * app.post('/livekit-token', issueLiveKitToken(issuer));
  */
-export const issueLiveKitToken = route('livekit');
+export const issueLiveKitToken = route('livekit', 'issueLiveKitToken');

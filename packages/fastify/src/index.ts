@@ -1,7 +1,7 @@
 import {
+  bodyErrorProblems,
   createTokenIssuer as createCoreIssuer,
   type IncomingTokenRequest,
-  problemForBodyError,
   type TokenIssuer,
   type TokenIssuerOptions,
   type TokenProtocol,
@@ -9,6 +9,35 @@ import {
   tokenIssuerFor,
 } from '@roomkey/core';
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
+
+// What an app names beside the route (grants, identities, errors, signers), so that it needs no
+// second import from @roomkey/core.
+export {
+  type AuditEvent,
+  type AuthorizeContext,
+  type BearerJwtIdentityOptions,
+  bearerJwtIdentity,
+  type ChatRights,
+  createRed5ProSigner,
+  createVonageVideoSigner,
+  type Grant,
+  HttpProblem,
+  type Identity,
+  isRoomkeyError,
+  type Logger,
+  type ProblemCode,
+  problemResponse,
+  type RateLimitOptions,
+  Red5Client,
+  type Role,
+  RoomkeyError,
+  type RoomkeyErrorCode,
+  type TokenIssuer,
+  type TokenPlatform,
+  type TokenProtocol,
+  type TokenRequest,
+  type TokenResponse,
+} from '@roomkey/core';
 
 type Log = FastifyRequest['log'];
 
@@ -54,11 +83,16 @@ export function createTokenIssuer<Req extends FastifyRequest = FastifyRequest>(
  * The issuer of some routes, checked now for each of their protocols. An issuer passed in is
  * used as it is. Made from options that name no `logger`, it logs to the Fastify app's own
  * logger when the app has one (pino's has a `level`; Fastify's stand-in for none has not): one
- * issuer per logger, made at its first request.
+ * issuer per logger, made at its first request. `caller` (the function the app called) names
+ * where a misspelt option was passed.
  */
-function issuers<Req extends FastifyRequest>(options: IssuerOrOptions<Req>, protocols: readonly TokenProtocol[]) {
+function issuers<Req extends FastifyRequest>(
+  options: IssuerOrOptions<Req>,
+  protocols: readonly TokenProtocol[],
+  caller: string,
+) {
   // The first protocol makes the issuer from options (or takes the one given); the others check it.
-  const checked = protocols.reduce((issuer, name) => tokenIssuerFor(issuer, name), options) as TokenIssuer<Req>;
+  const checked = protocols.reduce((issuer, name) => tokenIssuerFor(issuer, name, caller), options) as TokenIssuer<Req>;
   if (checked === options) return () => checked;
   const settings = options as IssueTokensOptions<Req>;
   const byLogger = new WeakMap<Log, TokenIssuer<Req>>();
@@ -116,22 +150,25 @@ function send(reply: FastifyReply, { status, headers, body }: TokenResponse): Fa
     .send(named ? body : Buffer.from(body));
 }
 
-function route(protocol: TokenProtocol): FastifyTokenRoute {
-  return (options) => handler(issuers(options, [protocol]), protocol);
+/** `caller`: the exported name of the route factory, for the messages of misspelt options. */
+function route(protocol: TokenProtocol, caller: string): FastifyTokenRoute {
+  return (options) => handler(issuers(options, [protocol], caller), protocol);
 }
 
 /**
  * A Fastify error handler that answers the failures of Fastify's content-type parsing
  * (malformed JSON, a body over `bodyLimit`, a media type with no parser) as the token routes'
  * problems (`400 invalid_request`, 413, 415) instead of Fastify's JSON error; every other error
- * is thrown on to the parent scope's handler. {@link tokenRoutes} sets it for its routes.
+ * is thrown on to the parent scope's handler. Give it the route's protocol (`red5-conference`
+ * adds the `success: false` the Red5 SDK reads). {@link tokenRoutes} sets it for its routes.
  *
  * @example
  * app.all('/tokens', { errorHandler: tokenErrorHandler() }, issueTokens({ identify, red5pro }));
  */
-export function tokenErrorHandler() {
+export function tokenErrorHandler(protocol: TokenProtocol = 'roomkey') {
+  const problemFor = bodyErrorProblems(protocol);
   return function roomkeyTokenErrors(error: Error, _request: FastifyRequest, reply: FastifyReply) {
-    const problem = problemForBodyError(error);
+    const problem = problemFor(error);
     if (problem === undefined) throw error;
     return send(reply, problem);
   };
@@ -154,15 +191,17 @@ export function tokenRoutes<Req extends FastifyRequest = FastifyRequest>(
   const served = Object.entries(routes) as [TokenProtocol, string][];
   if (served.length === 0) throw new TypeError('tokenRoutes: name at least one route, such as { roomkey: "/tokens" }');
   const protocols = served.map(([protocol]) => protocol);
-  const issuerFor = issuers(options, protocols);
+  const issuerFor = issuers(options, protocols, 'tokenRoutes');
   return function roomkeyTokenRoutes(scope, _options, done) {
     // Encapsulated: the app's parsers and bodyLimit stay as they are for every other route.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, leaveUnread) => leaveUnread(null));
-    scope.setErrorHandler(tokenErrorHandler());
     const issuer = issuerFor(scope.log);
     // The scope's request type is Fastify's default; the app's own is what `Req` describes.
-    for (const [protocol, path] of served) scope.all(path, handler(() => issuer, protocol) as RouteHandlerMethod);
+    for (const [protocol, path] of served) {
+      const errorHandler = tokenErrorHandler(protocol);
+      scope.all(path, { errorHandler }, handler(() => issuer, protocol) as RouteHandlerMethod);
+    }
     done();
   };
 }
@@ -180,7 +219,7 @@ export function tokenRoutes<Req extends FastifyRequest = FastifyRequest>(
  *   red5pro: { secret: process.env.RED5PRO_JWT_SECRET },
  * }));
  */
-export const issueTokens = route('roomkey');
+export const issueTokens = route('roomkey', 'issueTokens');
 
 /**
  * The Red5 WebRTC SDK's chat-token "backend URL": `POST {userId, channelId, read, write,
@@ -190,7 +229,7 @@ export const issueTokens = route('roomkey');
  * const issuer = createTokenIssuer({ identify, authorize, red5cloud: { masterKey, masterSecret } });
  * app.all('/chat-token', issueRed5ChatToken(issuer));
  */
-export const issueRed5ChatToken = route('red5-chat');
+export const issueRed5ChatToken = route('red5-chat', 'issueRed5ChatToken');
 
 /**
  * The Red5 WebRTC SDK's cloud endpoint: `POST /config-meetings/api/generate-token {userId,
@@ -199,7 +238,7 @@ export const issueRed5ChatToken = route('red5-chat');
  * @example
  * app.all('/config-meetings/api/generate-token', issueRed5ConferenceToken(issuer));
  */
-export const issueRed5ConferenceToken = route('red5-conference');
+export const issueRed5ConferenceToken = route('red5-conference', 'issueRed5ConferenceToken');
 
 /**
  * LiveKit's standard token endpoint, which every LiveKit client SDK calls
@@ -210,4 +249,4 @@ export const issueRed5ConferenceToken = route('red5-conference');
  * @example
  * app.post('/livekit-token', issueLiveKitToken(issuer));
  */
-export const issueLiveKitToken = route('livekit');
+export const issueLiveKitToken = route('livekit', 'issueLiveKitToken');

@@ -12,6 +12,35 @@ import {
   tokenIssuerFor,
 } from '@roomkey/core';
 
+// What an app names beside the route (grants, identities, errors, signers), so that it needs no
+// second import from @roomkey/core.
+export {
+  type AuditEvent,
+  type AuthorizeContext,
+  type BearerJwtIdentityOptions,
+  bearerJwtIdentity,
+  type ChatRights,
+  createRed5ProSigner,
+  createVonageVideoSigner,
+  type Grant,
+  HttpProblem,
+  type Identity,
+  isRoomkeyError,
+  type Logger,
+  type ProblemCode,
+  problemResponse,
+  type RateLimitOptions,
+  Red5Client,
+  type Role,
+  RoomkeyError,
+  type RoomkeyErrorCode,
+  type TokenIssuer,
+  type TokenPlatform,
+  type TokenProtocol,
+  type TokenRequest,
+  type TokenResponse,
+} from '@roomkey/core';
+
 type MaybePromise<T> = T | Promise<T>;
 
 /**
@@ -82,9 +111,14 @@ const ADDRESS_RECIPES =
 export function createTokenIssuer<Req extends Request = Request, Ctx = unknown>(
   options: IssueTokensOptions<Req, Ctx>,
 ): TokenIssuer<Req> {
+  return issuerFrom(options, 'createTokenIssuer');
+}
+
+/** {@link createTokenIssuer}, with `caller` (the function the app called) named in option errors. */
+function issuerFrom<Req extends Request, Ctx>(options: IssueTokensOptions<Req, Ctx>, caller: string): TokenIssuer<Req> {
   // Not an object: the core says what options must be.
-  if (typeof options !== 'object' || options === null) return createCoreIssuer(options);
-  rejectUnknownOptions(options, [...ISSUER_OPTION_NAMES, ...FETCH_OPTIONS], 'createTokenIssuer');
+  if (typeof options !== 'object' || options === null) return createCoreIssuer(options, caller);
+  rejectUnknownOptions(options, [...ISSUER_OPTION_NAMES, ...FETCH_OPTIONS], caller);
   const { clientAddress, isHttps, parsedBody, identify, authorize, ...core } = options;
   for (const [name, value] of Object.entries({ clientAddress, isHttps, parsedBody })) {
     if (value !== undefined && typeof value !== 'function') {
@@ -147,14 +181,15 @@ class FetchIncoming<Req extends Request> implements IncomingTokenRequest<Req> {
   }
 }
 
-function route(protocol: TokenProtocol): FetchTokenRoute {
+/** `caller`: the exported name of the route factory, for the messages of misspelt options. */
+function route(protocol: TokenProtocol, caller: string): FetchTokenRoute {
   return <Req extends Request = Request, Ctx = unknown>(options: IssuerOrOptions<Req, Ctx>) => {
     const known = FACTS.has(options);
     if (!known && typeof (options as { handle?: unknown } | null)?.handle === 'function') {
       throw new TypeError('share an issuer made by createTokenIssuer from @roomkey/fetch: it holds clientAddress');
     }
     const issuer = tokenIssuerFor(
-      known ? (options as TokenIssuer<Req>) : createTokenIssuer(options as IssueTokensOptions<Req, Ctx>),
+      known ? (options as TokenIssuer<Req>) : issuerFrom(options as IssueTokensOptions<Req, Ctx>, caller),
       protocol,
     );
     const facts = FACTS.get(issuer) as RequestFacts;
@@ -186,7 +221,7 @@ function route(protocol: TokenProtocol): FetchTokenRoute {
  *   red5pro: { secret: process.env.RED5PRO_JWT_SECRET },
  * });
  */
-export const issueTokens = route('roomkey');
+export const issueTokens = route('roomkey', 'issueTokens');
 
 /**
  * The Red5 WebRTC SDK's chat-token "backend URL": `POST {userId, channelId, read, write,
@@ -196,7 +231,7 @@ export const issueTokens = route('roomkey');
  * const issuer = createTokenIssuer({ identify, authorize, red5cloud: { masterKey, masterSecret } });
  * app.post('/chat-token', (c) => chat(c.req.raw, c)); // const chat = issueRed5ChatToken(issuer)
  */
-export const issueRed5ChatToken = route('red5-chat');
+export const issueRed5ChatToken = route('red5-chat', 'issueRed5ChatToken');
 
 /**
  * The Red5 WebRTC SDK's cloud endpoint: `POST /config-meetings/api/generate-token {userId,
@@ -205,7 +240,7 @@ export const issueRed5ChatToken = route('red5-chat');
  * @example
  * app.post('/config-meetings/api/generate-token', (c) => conference(c.req.raw, c)); // issueRed5ConferenceToken(issuer)
  */
-export const issueRed5ConferenceToken = route('red5-conference');
+export const issueRed5ConferenceToken = route('red5-conference', 'issueRed5ConferenceToken');
 
 /**
  * LiveKit's standard token endpoint, which every LiveKit client SDK calls
@@ -216,4 +251,4 @@ export const issueRed5ConferenceToken = route('red5-conference');
  * @example
  * app.post('/livekit-token', (c) => livekit(c.req.raw, c)); // const livekit = issueLiveKitToken(issuer)
  */
-export const issueLiveKitToken = route('livekit');
+export const issueLiveKitToken = route('livekit', 'issueLiveKitToken');

@@ -1,14 +1,44 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import {
+  bodyErrorProblems,
   createTokenIssuer as createCoreIssuer,
   type IncomingTokenRequest,
-  problemForBodyError,
   type TokenIssuer,
   type TokenIssuerOptions,
   type TokenProtocol,
+  type TokenResponse,
   tokenIssuerFor,
 } from '@roomkey/core';
 import type { Context, ParameterizedContext } from 'koa';
+
+// What an app names beside the route (grants, identities, errors, signers), so that it needs no
+// second import from @roomkey/core.
+export {
+  type AuditEvent,
+  type AuthorizeContext,
+  type BearerJwtIdentityOptions,
+  bearerJwtIdentity,
+  type ChatRights,
+  createRed5ProSigner,
+  createVonageVideoSigner,
+  type Grant,
+  HttpProblem,
+  type Identity,
+  isRoomkeyError,
+  type Logger,
+  type ProblemCode,
+  problemResponse,
+  type RateLimitOptions,
+  Red5Client,
+  type Role,
+  RoomkeyError,
+  type RoomkeyErrorCode,
+  type TokenIssuer,
+  type TokenPlatform,
+  type TokenProtocol,
+  type TokenRequest,
+  type TokenResponse,
+} from '@roomkey/core';
 
 /** Koa's context with whatever state, custom properties and body type the app declares. */
 // biome-ignore lint/suspicious/noExplicitAny: any state and body an app declares
@@ -78,9 +108,10 @@ export type KoaTokenRoute = <Ctx extends AnyContext = Context>(
   options: IssuerOrOptions<Ctx>,
 ) => KoaTokenMiddleware<Ctx>;
 
-function route(protocol: TokenProtocol): KoaTokenRoute {
+/** `caller`: the exported name of the route factory, for the messages of misspelt options. */
+function route(protocol: TokenProtocol, caller: string): KoaTokenRoute {
   return <Ctx extends AnyContext = Context>(options: IssuerOrOptions<Ctx>): KoaTokenMiddleware<Ctx> => {
-    const issuer = tokenIssuerFor(options, protocol);
+    const issuer = tokenIssuerFor(options, protocol, caller);
     return async function roomkeyIssueTokens(ctx) {
       const { status, headers, body } = await issuer.handle(new KoaIncoming(ctx), protocol);
       ctx.status = status;
@@ -94,18 +125,31 @@ function route(protocol: TokenProtocol): KoaTokenRoute {
  * Koa middleware that answers the failures of a body parser mounted after it
  * (`@koa/bodyparser`) as the token routes' problems (`400 invalid_request` for malformed JSON,
  * 413, 415) instead of Koa's plain-text status; every other error is thrown on to the app.
- * Mount it before the parser.
+ * Mount it before the parser. Its problems are the `roomkey` route's; name the paths of other
+ * protocols' routes (`red5-conference` adds the `success: false` the Red5 SDK reads), or the one
+ * protocol of the route it is mounted on.
  *
  * @example
- * app.use(tokenErrorHandler());
+ * app.use(tokenErrorHandler({ 'red5-conference': '/config-meetings/api/generate-token' }));
  * app.use(bodyParser());
  */
-export function tokenErrorHandler() {
+export function tokenErrorHandler(routes: TokenProtocol | Partial<Record<TokenProtocol, string>> = 'roomkey') {
+  const byPath = new Map<string, (error: unknown) => TokenResponse | undefined>();
+  if (typeof routes === 'object' && routes !== null) {
+    for (const [protocol, path] of Object.entries(routes)) {
+      const problemFor = bodyErrorProblems(protocol as TokenProtocol);
+      if (typeof path !== 'string' || !path.startsWith('/')) {
+        throw new TypeError(`tokenErrorHandler: the path of ${protocol} must be a path such as "/tokens"`);
+      }
+      byPath.set(path, problemFor);
+    }
+  }
+  const others = bodyErrorProblems(typeof routes === 'string' ? routes : 'roomkey');
   return async function roomkeyTokenErrors(ctx: AnyContext, next: () => Promise<unknown>): Promise<void> {
     try {
       await next();
     } catch (error) {
-      const problem = problemForBodyError(error);
+      const problem = (byPath.get(ctx.path) ?? others)(error);
       if (problem === undefined) throw error;
       ctx.status = problem.status;
       ctx.set({ ...problem.headers });
@@ -126,7 +170,7 @@ export function tokenErrorHandler() {
  *   red5pro: { secret: process.env.RED5PRO_JWT_SECRET },
  * }));
  */
-export const issueTokens = route('roomkey');
+export const issueTokens = route('roomkey', 'issueTokens');
 
 /**
  * The Red5 WebRTC SDK's chat-token "backend URL": `POST {userId, channelId, read, write,
@@ -136,7 +180,7 @@ export const issueTokens = route('roomkey');
  * const issuer = createTokenIssuer({ identify, authorize, red5cloud: { masterKey, masterSecret } });
  * router.all('/chat-token', issueRed5ChatToken(issuer));
  */
-export const issueRed5ChatToken = route('red5-chat');
+export const issueRed5ChatToken = route('red5-chat', 'issueRed5ChatToken');
 
 /**
  * The Red5 WebRTC SDK's cloud endpoint: `POST /config-meetings/api/generate-token {userId,
@@ -145,7 +189,7 @@ export const issueRed5ChatToken = route('red5-chat');
  * @example
  * router.all('/config-meetings/api/generate-token', issueRed5ConferenceToken(issuer));
  */
-export const issueRed5ConferenceToken = route('red5-conference');
+export const issueRed5ConferenceToken = route('red5-conference', 'issueRed5ConferenceToken');
 
 /**
  * LiveKit's standard token endpoint, which every LiveKit client SDK calls
@@ -156,4 +200,4 @@ export const issueRed5ConferenceToken = route('red5-conference');
  * @example
  * router.post('/livekit-token', issueLiveKitToken(issuer));
  */
-export const issueLiveKitToken = route('livekit');
+export const issueLiveKitToken = route('livekit', 'issueLiveKitToken');

@@ -1,6 +1,7 @@
 import type { DecodedToken, TokenReport as Report } from '@roomkey/core';
-import { BUILT_IN_PLATFORMS, RED5PRO_TRANSPORTS } from '@roomkey/core';
+import { BUILT_IN_PLATFORMS, explainTurnCredential, RED5PRO_TRANSPORTS } from '@roomkey/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseTurnInput } from '../inspect/turn.js';
 import { EXIT, type Style, writeJson } from '../output.js';
 import { readSecret, readStdin } from '../secrets.js';
 import { type CommandContext, example } from './context.js';
@@ -33,7 +34,10 @@ export function inspectCommand(context: CommandContext): Command {
         '(exit 0 accepted, 1 refused, 2 usage). Also explains Red5 Cloud conference, Vonage/OpenTok and LiveKit tokens.',
     )
     .argument('[token]', 'the token, or - to read it from standard input (the default when input is piped)')
-    .option('--secret-file <path>', 'read the Red5 Pro secret from this file instead of RED5PRO_JWT_SECRET')
+    .option(
+      '--secret-file <path>',
+      'read the Red5 Pro secret (or the TURN secret) from this file instead of RED5PRO_JWT_SECRET (TURN_SECRET)',
+    )
     .option('--ttl-minutes <n>', "the server's jwtTtlMinutes: tokens may not live longer", parseWholeNumber(1, 525_600))
     .option('--issuer <iss>', "the server's expectedIssuer")
     .addOption(
@@ -51,7 +55,9 @@ export function inspectCommand(context: CommandContext): Command {
         '\nA token pasted as an argument lands in your shell history: prefer standard input.\n' +
         'Also read from the environment: RED5_MASTER_KEY/RED5_MASTER_SECRET (Red5 Cloud), VONAGE_PRIVATE_KEY,\n' +
         'VONAGE_APPLICATION_ID, OPENTOK_API_KEY/OPENTOK_API_SECRET, LIVEKIT_API_KEY/LIVEKIT_API_SECRET,\n' +
-        'to check those tokens too.\n',
+        'to check those tokens too.\n' +
+        'TURN credentials: pipe in what `roomkey sign turn` printed (or an iceServers entry), or give\n' +
+        '<username>:<credential>; with TURN_SECRET set, says whether coturn accepts them and until when.\n',
     )
     .action(async (argument: string | undefined, options: InspectOptions) => {
       const input = await tokenInput(context, argument);
@@ -80,6 +86,11 @@ async function tokenInput(context: CommandContext, argument: string | undefined)
 
 async function inspect(token: string, options: InspectOptions, context: CommandContext): Promise<Report> {
   const now = Date.now();
+  const turn = parseTurnInput(token);
+  if (turn !== undefined) {
+    const secret = readSecret(options.secretFile, 'TURN_SECRET', context.env);
+    return explainTurnCredential(turn, secret, options.secretFile === undefined ? 'TURN_SECRET' : '--secret-file', now);
+  }
   const jwt = decode(token);
   const decoded: DecodedToken = typeof jwt === 'string' ? { token } : jwt;
   const settings = {

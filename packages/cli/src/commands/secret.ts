@@ -70,6 +70,7 @@ export function serviceKeyCommand(context: CommandContext): Command {
         name: options.name,
         sha256,
         role: 'subscriber',
+        users: ['lobby-screen-*'],
         rooms: ['lobby'],
         platforms: ['red5pro'],
         transports: ['WHEP'],
@@ -77,7 +78,7 @@ export function serviceKeyCommand(context: CommandContext): Command {
       stdout.write(
         `${style.bold('Service key')} (shown once: give it to the backend, keep it out of the configuration file):\n` +
           `  ${key}\n\n` +
-          `${style.bold('Configuration entry')} (add to "identity.service.keys"; set role, rooms, platforms and transports):\n` +
+          `${style.bold('Configuration entry')} (add to "identity.service.keys"; set role, users, rooms, platforms and transports):\n` +
           `  ${JSON.stringify(entry)}\n`,
       );
     });

@@ -37,26 +37,22 @@ export function serveCommand(context: CommandContext): Command {
         const identity = [...(config.oidc ? ['oidc'] : []), ...(config.serviceKeys.length > 0 ? ['service'] : [])];
         context.stdout.write(
           `configuration OK: tokens ${config.tokenNames.join(', ')}; identity ${identity.join(' and ')}; ` +
-            `${config.serviceKeys.length} service key(s); listens on ${config.host}:${config.port}\n`,
+            `${config.serviceKeys.length} service key(s); listens on ${config.host}:${config.port}; ` +
+            `metrics ${config.metrics === false ? 'off' : `on ${config.metrics.host}:${config.metrics.port}`}; ` +
+            `CORS ${config.corsOrigins.length === 0 ? 'off' : config.corsOrigins.join(', ')}\n`,
         );
         return;
       }
       // Loaded here: the other commands start faster without the server's modules.
       const [{ default: pino }, { startService }] = await Promise.all([import('pino'), import('../service/server.js')]);
-      const log = pino({ base: null, level: context.env.LOG_LEVEL || 'info' });
-      const service = await startService(config, log);
-      log.info(
-        {
-          event: 'roomkey.listening',
-          url: service.url,
-          metrics: service.metricsUrl ?? 'off',
-          tokens: config.tokenNames,
-          identity: [...(config.oidc ? ['oidc'] : []), ...(config.serviceKeys.length > 0 ? ['service'] : [])],
-          rateLimit: config.redisUrl === undefined ? 'memory' : 'redis',
-        },
-        `roomkey serve listening on ${service.url}`,
+      // Synchronous writes: lines reach stdout in the order they were written, also when the
+      // process exits right after (the asynchronous default let "stopped" overtake "draining").
+      const log = pino(
+        { base: null, level: context.env.LOG_LEVEL || 'info' },
+        pino.destination({ dest: 1, sync: true }),
       );
-      await new Promise<void>((resolve) => {
+      const service = await startService(config, log);
+      const stopped = new Promise<void>((resolve) => {
         let stopping = false;
         const stop = (signal: NodeJS.Signals) => {
           if (stopping) {
@@ -64,7 +60,8 @@ export function serveCommand(context: CommandContext): Command {
             process.exit(1);
           }
           stopping = true;
-          // close() stops accepting before it returns; the line says so only then.
+          // close() stops accepting before it returns; the line says so only then. Its promise
+          // settles later, so "stopped" always follows (the log writes synchronously).
           const closing = service.close();
           log.info({ event: 'roomkey.shutdown', signal }, 'draining: no new connections, finishing requests in flight');
           closing.then(
@@ -82,6 +79,20 @@ export function serveCommand(context: CommandContext): Command {
         process.on('SIGTERM', stop);
         process.on('SIGINT', stop);
       });
+      // Announced only once the signals are handled: a supervisor that reads this line and
+      // signals at once must get a drain, not the default action (killed, no exit code).
+      log.info(
+        {
+          event: 'roomkey.listening',
+          url: service.url,
+          metrics: service.metricsUrl ?? 'off',
+          tokens: config.tokenNames,
+          identity: [...(config.oidc ? ['oidc'] : []), ...(config.serviceKeys.length > 0 ? ['service'] : [])],
+          rateLimit: config.redisUrl === undefined ? 'memory' : 'redis',
+        },
+        `roomkey serve listening on ${service.url}`,
+      );
+      await stopped;
       // Timers of the metrics collector or a Redis client must not keep a stopped service alive.
       process.exit(process.exitCode ?? EXIT.ok);
     });

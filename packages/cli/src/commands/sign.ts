@@ -13,6 +13,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { localTime, relativeTime, writeJson } from '../output.js';
 import { readSecret } from '../secrets.js';
 import { type CommandContext, example } from './context.js';
+import { signTurnCommand } from './sign-turn.js';
 
 /** `90s`, `10m`, `2h`: a lifetime in seconds. */
 export function parseDuration(value: string): number {
@@ -110,6 +111,7 @@ export function signCommand(context: CommandContext): Command {
       )
       .action((options: LiveKitSignOptions) => signLiveKit(context, options)),
   );
+  sign.addCommand(signTurnCommand(context));
   return sign;
 }
 
@@ -194,6 +196,14 @@ async function signRed5Pro(context: CommandContext, options: SignOptions): Promi
     if (isRoomkeyError(error, 'invalid_claim')) context.fail(`cannot sign: ${error.message}`);
     throw error;
   }
+  if (options.ttl !== undefined && options.ttl > signer.maxTtlSeconds) {
+    // Said, not silent: the token lives less than asked (the JSON's expiresAt is the real expiry).
+    const margin = ttlMinutes * 60 - signer.maxTtlSeconds;
+    context.stderr.write(
+      `note: --ttl capped to ${formatSeconds(signer.maxTtlSeconds)}: the server accepts at most ${ttlMinutes} minutes ` +
+        `(--ttl-minutes, else RED5PRO_JWT_TTL_MINUTES, else 60), less a ${margin} s clock-skew margin\n`,
+    );
+  }
   printSigned(
     context,
     signed,
@@ -231,4 +241,11 @@ function parseEnvMinutes(context: CommandContext): number {
   } catch (error) {
     return context.fail(`RED5PRO_JWT_TTL_MINUTES: ${(error as Error).message}`);
   }
+}
+
+/** `59.5 minutes`, `2 hours`: a lifetime in words. */
+function formatSeconds(seconds: number): string {
+  const minutes = seconds / 60;
+  if (minutes >= 120 && minutes % 60 === 0) return `${minutes / 60} hours`;
+  return `${Math.round(minutes * 10) / 10} minutes`;
 }

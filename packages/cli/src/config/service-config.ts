@@ -6,6 +6,7 @@ import {
   ROLES,
   type Role,
 } from '@roomkey/core';
+import { closestMatch } from 'leven';
 import * as v from 'valibot';
 import { type PlatformSigners, readPlatformEnvironment } from './platform-env.js';
 
@@ -46,6 +47,26 @@ const targets = (what: string) =>
     ],
     `${what} must be "any" or an array of names and patterns such as "class-*"`,
   );
+/** A user pattern: the characters of a Roomkey-User (visible ASCII), with `*` for any run of them. */
+const USER_PATTERN = /^[\x21-\x7e]{1,256}$/;
+const usersMessage = 'users must be "any" or a non-empty array of user names and patterns such as "kiosk-*"';
+const users = v.union(
+  [
+    v.literal('any'),
+    v.pipe(
+      v.array(
+        v.pipe(
+          v.string(usersMessage),
+          v.regex(USER_PATTERN, 'each of users must be 1-256 visible ASCII characters (no spaces), * for any run'),
+        ),
+      ),
+      v.minLength(1, usersMessage),
+    ),
+  ],
+  usersMessage,
+);
+/** An origin a browser sends: `scheme://host[:port]`, checked in {@link checkOrigins}. */
+const origins = v.array(v.string('each of origins must be a string'), 'origins must be an array of origins');
 const minutes = v.pipe(
   v.number('ttlMinutes must be a number'),
   v.integer('ttlMinutes must be a whole number'),
@@ -94,7 +115,8 @@ const policyEntries = {
   ttlMinutes: v.optional(minutes),
 };
 
-const unknownKey = 'is not a known setting (secrets come from environment variables, never from this file)';
+/** The message of an unknown setting; {@link describe} replaces it with the closest known one. */
+const unknownKey = 'is not a known setting';
 
 const ServiceKeySchema = v.strictObject(
   {
@@ -107,6 +129,7 @@ const ServiceKeySchema = v.strictObject(
       v.regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lower-case hex digits (roomkey service-key prints it)'),
     ),
     role,
+    users,
     ...policyEntries,
   },
   unknownKey,
@@ -122,6 +145,16 @@ const OidcSchema = v.strictObject(
     ),
     clockToleranceSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(300))),
     jwksCooldownSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(86_400))),
+    jwksCacheMaxAgeSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(86_400))),
+    jwksStaleIfErrorSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(604_800))),
+    timeoutMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(60_000))),
+    authorizedParties: v.optional(
+      v.union(
+        [v.pipe(v.string(), v.minLength(1)), v.pipe(v.array(v.pipe(v.string(), v.minLength(1))), v.minLength(1))],
+        'authorizedParties must be your client id at the provider, or an array of them',
+      ),
+    ),
+    requiredType: v.optional(v.string('requiredType must be a token type such as at+jwt')),
     subjectClaim: v.optional(v.string('subjectClaim must be a claim name')),
     rolesClaim: v.optional(
       v.union(
@@ -155,6 +188,7 @@ const FileSchema = v.strictObject(
         unknownKey,
       ),
     ),
+    cors: v.optional(v.strictObject({ origins: v.optional(origins) }, unknownKey)),
     shutdownTimeoutSeconds: v.optional(
       v.pipe(v.number(), v.integer(), v.minValue(1, 'at least 1'), v.maxValue(600, 'at most 600')),
     ),
@@ -201,6 +235,8 @@ export interface ServiceKeyEntry extends Policy {
   readonly name: string;
   readonly sha256: string;
   readonly role: Role;
+  /** The users this key may name in Roomkey-User: exact names or `*` patterns, or `any`. */
+  readonly users: 'any' | readonly string[];
 }
 
 export interface OidcSettings extends Policy {
@@ -210,6 +246,11 @@ export interface OidcSettings extends Policy {
   readonly algorithms: readonly (typeof BEARER_JWT_ALGORITHMS)[number][] | undefined;
   readonly clockToleranceSeconds: number | undefined;
   readonly jwksCooldownSeconds: number | undefined;
+  readonly jwksCacheMaxAgeSeconds: number | undefined;
+  readonly jwksStaleIfErrorSeconds: number | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly authorizedParties: string | readonly string[] | undefined;
+  readonly requiredType: string | undefined;
   readonly subjectClaim: string;
   readonly rolesClaim: readonly string[];
   readonly roleMap: Readonly<Record<string, Role>>;
@@ -225,8 +266,10 @@ export interface RateWindow {
 export interface ServiceConfig {
   readonly host: string;
   readonly port: number;
-  /** `false`: no /metrics. A port: its own listener. `'main'`: on the service port. */
-  readonly metrics: false | { readonly port: number; readonly host: string } | 'main';
+  /** `false` (the default): no /metrics. Else its own listener, on loopback unless `metrics.host` says otherwise. */
+  readonly metrics: false | { readonly port: number; readonly host: string };
+  /** Browser origins answered with CORS headers, exactly as browsers send them; none by default. */
+  readonly corsOrigins: readonly string[];
   readonly shutdownTimeoutMs: number;
   readonly requireHttps: boolean;
   readonly trustProxy: boolean;
@@ -251,11 +294,30 @@ const OVERRIDES: readonly { variable: string; path: readonly string[]; parse: (r
   { variable: 'ROOMKEY_OIDC_ISSUER', path: ['identity', 'oidc', 'issuer'], parse: (raw) => raw },
   { variable: 'ROOMKEY_OIDC_AUDIENCE', path: ['identity', 'oidc', 'audience'], parse: list },
   { variable: 'ROOMKEY_OIDC_JWKS_URL', path: ['identity', 'oidc', 'jwksUrl'], parse: (raw) => raw },
+  { variable: 'ROOMKEY_OIDC_AUTHORIZED_PARTIES', path: ['identity', 'oidc', 'authorizedParties'], parse: list },
+  { variable: 'ROOMKEY_OIDC_REQUIRED_TYPE', path: ['identity', 'oidc', 'requiredType'], parse: (raw) => raw },
+  {
+    variable: 'ROOMKEY_OIDC_JWKS_COOLDOWN_SECONDS',
+    path: ['identity', 'oidc', 'jwksCooldownSeconds'],
+    parse: numberOrText,
+  },
+  {
+    variable: 'ROOMKEY_OIDC_JWKS_CACHE_MAX_AGE_SECONDS',
+    path: ['identity', 'oidc', 'jwksCacheMaxAgeSeconds'],
+    parse: numberOrText,
+  },
+  {
+    variable: 'ROOMKEY_OIDC_JWKS_STALE_IF_ERROR_SECONDS',
+    path: ['identity', 'oidc', 'jwksStaleIfErrorSeconds'],
+    parse: numberOrText,
+  },
+  { variable: 'ROOMKEY_OIDC_TIMEOUT_MS', path: ['identity', 'oidc', 'timeoutMs'], parse: numberOrText },
   { variable: 'ROOMKEY_OIDC_ROOMS', path: ['identity', 'oidc', 'rooms'], parse: anyOrList },
   { variable: 'ROOMKEY_OIDC_CHANNELS', path: ['identity', 'oidc', 'channels'], parse: anyOrList },
   { variable: 'ROOMKEY_OIDC_SESSIONS', path: ['identity', 'oidc', 'sessions'], parse: anyOrList },
   { variable: 'ROOMKEY_OIDC_PLATFORMS', path: ['identity', 'oidc', 'platforms'], parse: anyOrList },
   { variable: 'ROOMKEY_OIDC_TRANSPORTS', path: ['identity', 'oidc', 'transports'], parse: anyOrList },
+  { variable: 'ROOMKEY_CORS_ORIGINS', path: ['cors', 'origins'], parse: list },
 ];
 
 function numberOrText(raw: string): unknown {
@@ -335,24 +397,27 @@ function build(
     names.add(key.name);
     checkPlatforms(`identity.service.keys[${index}]`, key, tokenNames, problems);
     checkTransports(`identity.service.keys[${index}]`, 'this key', key, tokenNames, problems);
+    checkReach(`identity.service.keys[${index}]`, 'this key', key, tokenNames, problems);
   });
   const hashes = keys.map((key) => key.sha256);
   if (new Set(hashes).size !== hashes.length) problems.push('identity.service.keys: two entries have the same sha256');
-  if (
-    oidcFile !== undefined &&
-    oidcFile.rooms === undefined &&
-    oidcFile.channels === undefined &&
-    oidcFile.sessions === undefined
-  ) {
-    problems.push(
-      'identity.oidc: say what signed-in users may enter: rooms (or ROOMKEY_OIDC_ROOMS), channels ' +
-        '(ROOMKEY_OIDC_CHANNELS) or sessions (ROOMKEY_OIDC_SESSIONS), each "any" or a list of patterns',
-    );
-  }
   if (oidcFile !== undefined) {
+    if (oidcFile.rooms === undefined && oidcFile.channels === undefined && oidcFile.sessions === undefined) {
+      problems.push(
+        'identity.oidc: say what signed-in users may enter: rooms (or ROOMKEY_OIDC_ROOMS), channels ' +
+          '(ROOMKEY_OIDC_CHANNELS) or sessions (ROOMKEY_OIDC_SESSIONS), each "any" or a list of patterns',
+      );
+    } else {
+      checkReach('identity.oidc', 'signed-in users', oidcFile, tokenNames, problems);
+    }
     checkPlatforms('identity.oidc', oidcFile, tokenNames, problems);
     checkTransports('identity.oidc', 'every signed-in user', oidcFile, tokenNames, problems, 'ROOMKEY_OIDC_TRANSPORTS');
   }
+  const corsOrigins = checkOrigins(
+    config.cors?.origins ?? [],
+    env.ROOMKEY_CORS_ORIGINS ? 'ROOMKEY_CORS_ORIGINS' : 'cors.origins',
+    problems,
+  );
   const rateLimit = {
     ...(config.rateLimit?.tokens !== undefined && { tokens: window(config.rateLimit.tokens) }),
     ...(config.rateLimit?.failures !== undefined && { failures: window(config.rateLimit.failures) }),
@@ -384,12 +449,19 @@ function build(
     shutdownTimeoutMs: (config.shutdownTimeoutSeconds ?? 10) * 1000,
     requireHttps: config.requireHttps ?? production,
     trustProxy: config.trustProxy ?? false,
+    corsOrigins,
     rateLimit,
     redisUrl,
     platforms,
     tokenNames,
     oidc,
-    serviceKeys: keys.map((key) => ({ ...policy(key), name: key.name, sha256: key.sha256, role: key.role })),
+    serviceKeys: keys.map((key) => ({
+      ...policy(key),
+      name: key.name,
+      sha256: key.sha256,
+      role: key.role,
+      users: key.users,
+    })),
     production,
   };
 }
@@ -404,11 +476,14 @@ function metricsSetting(config: FileConfig, env: NodeJS.ProcessEnv, problems: st
     }
     return { port: Number(raw), host: config.metrics?.host ?? '127.0.0.1' };
   }
-  if (config.metrics?.enabled === false) return false;
-  if (config.metrics?.port !== undefined)
-    return { port: config.metrics.port, host: config.metrics.host ?? '127.0.0.1' };
-  return 'main';
+  // Off unless asked for: process details are nobody's business on the token port.
+  const wanted = config.metrics?.enabled ?? config.metrics?.port !== undefined;
+  if (config.metrics === undefined || !wanted) return false;
+  return { port: config.metrics.port ?? DEFAULT_METRICS_PORT, host: config.metrics.host ?? '127.0.0.1' };
 }
+
+/** Prometheus exporters' customary port, for `metrics.enabled: true` without a port. */
+const DEFAULT_METRICS_PORT = 9464;
 
 /** A policy as the file (or the environment) says it, checked by the schema. */
 interface PolicyEntry {
@@ -456,6 +531,64 @@ function checkTransports(
   );
 }
 
+/** The request field that addresses each token. */
+const ADDRESSED_BY: Readonly<Record<TokenName, 'rooms' | 'channels' | 'sessions'>> = {
+  red5pro: 'rooms',
+  conference: 'rooms',
+  chat: 'channels',
+  vonage: 'sessions',
+};
+
+/**
+ * A caller that can reach nothing (its platforms are addressed by rooms, channels or sessions
+ * that its caps leave empty) would only ever be refused: a mistake, said at start-up.
+ */
+function checkReach(
+  where: string,
+  who: string,
+  entry: PolicyEntry,
+  tokenNames: readonly string[],
+  problems: string[],
+): void {
+  const reachable = (entry.platforms === 'any' ? TOKEN_NAMES : entry.platforms).filter((name) =>
+    tokenNames.includes(name),
+  );
+  if (reachable.length === 0) return; // said by checkPlatforms
+  const fields = [...new Set(reachable.map((name) => ADDRESSED_BY[name]))];
+  if (fields.some((field) => entry[field] !== undefined)) return;
+  problems.push(
+    `${where}: ${who} can reach nothing: its platforms (${reachable.join(', ')}) need ${fields.join(' or ')}, ` +
+      'which it leaves out: add them ("any" or patterns), or change platforms',
+  );
+}
+
+/**
+ * The CORS allow-list, each origin exactly as a browser sends it in `Origin`: `scheme://host`
+ * with an optional port, no path, no trailing slash, no wildcard.
+ */
+function checkOrigins(values: readonly string[], where: string, problems: string[]): string[] {
+  const checked: string[] = [];
+  values.forEach((value, index) => {
+    let origin: string | undefined;
+    try {
+      const url = new URL(value);
+      if (url.protocol === 'http:' || url.protocol === 'https:') origin = url.origin;
+    } catch {
+      // Not a URL: said below.
+    }
+    if (origin === undefined || origin !== value || value.includes('*')) {
+      problems.push(
+        `${where}[${index}]: each origin must be scheme://host[:port] as browsers send it ` +
+          `(such as https://app.example.com or http://localhost:5173: http or https, no path, no trailing slash, no *)` +
+          (origin !== undefined && !value.includes('*') ? `; write ${origin}` : ''),
+      );
+      return;
+    }
+    checked.push(origin);
+  });
+  return [...new Set(checked)];
+}
+
 function policy(entry: PolicyEntry): Policy {
   return {
     rooms: entry.rooms ?? [],
@@ -477,6 +610,11 @@ function oidcSettings(oidc: NonNullable<NonNullable<FileConfig['identity']>['oid
     algorithms: oidc.algorithms,
     clockToleranceSeconds: oidc.clockToleranceSeconds,
     jwksCooldownSeconds: oidc.jwksCooldownSeconds,
+    jwksCacheMaxAgeSeconds: oidc.jwksCacheMaxAgeSeconds,
+    jwksStaleIfErrorSeconds: oidc.jwksStaleIfErrorSeconds,
+    timeoutMs: oidc.timeoutMs,
+    authorizedParties: oidc.authorizedParties,
+    requiredType: oidc.requiredType,
     subjectClaim: oidc.subjectClaim ?? 'sub',
     rolesClaim: typeof rolesClaim === 'string' ? [rolesClaim] : rolesClaim,
     // By default the claim holds roomkey's own role names.
@@ -485,16 +623,27 @@ function oidcSettings(oidc: NonNullable<NonNullable<FileConfig['identity']>['oid
   };
 }
 
-/** What `bearerJwtIdentity` receives from these settings (the service adds the subject claim). */
+/** The settings passed on to `bearerJwtIdentity` as they are, when set. */
+const BEARER_SETTINGS = [
+  'jwksUrl',
+  'algorithms',
+  'clockToleranceSeconds',
+  'jwksCooldownSeconds',
+  'jwksCacheMaxAgeSeconds',
+  'jwksStaleIfErrorSeconds',
+  'timeoutMs',
+  'authorizedParties',
+  'requiredType',
+  'subjectClaim',
+] as const satisfies readonly (keyof OidcSettings & keyof BearerJwtIdentityOptions)[];
+
+/** What `bearerJwtIdentity` receives from these settings. */
 export function bearerOptions(settings: OidcSettings): BearerJwtIdentityOptions {
-  return {
-    issuer: settings.issuer,
-    audience: settings.audience,
-    ...(settings.jwksUrl !== undefined && { jwksUrl: settings.jwksUrl }),
-    ...(settings.algorithms !== undefined && { algorithms: settings.algorithms }),
-    ...(settings.clockToleranceSeconds !== undefined && { clockToleranceSeconds: settings.clockToleranceSeconds }),
-    ...(settings.jwksCooldownSeconds !== undefined && { jwksCooldownSeconds: settings.jwksCooldownSeconds }),
-  };
+  const options: Record<string, unknown> = { issuer: settings.issuer, audience: settings.audience };
+  for (const name of BEARER_SETTINGS) {
+    if (settings[name] !== undefined) options[name] = settings[name];
+  }
+  return options as unknown as BearerJwtIdentityOptions;
 }
 
 function window(text: string): RateWindow {
@@ -548,12 +697,50 @@ function describe(issue: v.BaseIssue<unknown>, origins: Map<string, string>, fil
   }
   const where = dotted === '' ? (file ?? 'configuration') : dotted;
   // A strict object reports a missing setting and an unknown one with the same message.
+  if (issue.type === 'strict_object' && issue.expected === 'never') return `${where}: ${unknownSetting(issue)}`;
   if (issue.type === 'strict_object' && issue.received === 'undefined') {
     const variable = OVERRIDES.find((override) => override.path.join('.') === plainPath)?.variable;
     const key = String(issue.path?.at(-1)?.key ?? '');
     return `${where}${variable === undefined ? '' : ` (or ${variable})`}: ${REQUIRED[key] ?? 'is required'}`;
   }
   return `${where}: ${issue.message}`;
+}
+
+/** Looks like a secret: such a setting never belongs in the file. */
+const SECRET_LIKE = /secret|password|passwd|private|credential|token|apikey|api_key|masterkey/i;
+
+/** `unknown setting "room" (did you mean "rooms"?)`, with the secrets hint only for a secret's name. */
+function unknownSetting(issue: v.BaseIssue<unknown>): string {
+  const name = String(issue.path?.at(-1)?.key ?? '');
+  if (!/^[\w$.-]{1,64}$/.test(name)) return 'an unknown setting with an unusual name';
+  const known = knownSettings((issue.path ?? []).slice(0, -1).map((item) => item.key));
+  const lower = known.map((key) => key.toLowerCase());
+  const match = closestMatch(name.toLowerCase(), lower, { maxDistance: Math.max(2, Math.floor(name.length / 3)) });
+  const near = match === undefined ? undefined : known[lower.indexOf(match)];
+  const hint =
+    near !== undefined
+      ? ` (did you mean "${near}"?)`
+      : SECRET_LIKE.test(name)
+        ? ' (secrets come from environment variables, never from this file)'
+        : known.length > 0
+          ? ` (known here: ${known.join(', ')})`
+          : '';
+  return `unknown setting "${name}"${hint}`;
+}
+
+/** The settings the schema knows at a path of the file (array indexes skipped). */
+function knownSettings(path: readonly unknown[]): string[] {
+  type Node = { type?: string; wrapped?: Node; item?: Node; entries?: Record<string, Node> } | undefined;
+  const unwrap = (node: Node): Node => {
+    let current = node;
+    while (current?.type === 'optional' || current?.type === 'array') {
+      current = current.type === 'optional' ? current.wrapped : current.item;
+    }
+    return current;
+  };
+  let node = unwrap(FileSchema as Node);
+  for (const key of path) if (typeof key === 'string') node = unwrap(node?.entries?.[key]);
+  return Object.keys(node?.entries ?? {}).filter((key) => key !== '$schema');
 }
 
 /** What to write for a required setting that is missing. */
@@ -565,4 +752,7 @@ const REQUIRED: Readonly<Record<string, string>> = {
   sha256: "is required: the key's SHA-256 (roomkey service-key prints it)",
   role: `is required: the highest role, one of ${ROLES.join(', ')}`,
   keys: 'is required: an array of service keys',
+  users:
+    'is required: the users this key may act for (Roomkey-User): a list of names and patterns such as ' +
+    '["kiosk-*"], or "any" to let it act for every user, OIDC users included',
 };

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import {
   type AuthorizeContext,
@@ -6,8 +7,11 @@ import {
   type Grant,
   HttpProblem,
   type Identity,
+  isRoomkeyError,
+  type Logger,
   ROLES,
   type Role,
+  roleIncludes,
   type TokenRequest,
 } from '@roomkey/core';
 import type { JWTPayload } from 'jose';
@@ -18,6 +22,7 @@ import {
   type ServiceConfig,
   type ServiceKeyEntry,
 } from '../config/service-config.js';
+import { compileTargets, type TargetMatcher } from './glob.js';
 import { matchServiceKey, SERVICE_KEY_PATTERN } from './service-keys.js';
 
 /** The header a backend names its user in, when it calls with a service key. */
@@ -26,29 +31,62 @@ export const USER_HEADER = 'roomkey-user';
 /** A user id a backend may name: 1-256 visible ASCII characters (no spaces, no look-alikes). */
 const USER_ID = /^[\x21-\x7e]{1,256}$/;
 
+/** A policy with its patterns compiled, once, at start-up. */
+interface Caps {
+  readonly rooms: TargetMatcher;
+  readonly channels: TargetMatcher;
+  readonly sessions: TargetMatcher;
+  readonly transports: Policy['transports'];
+  readonly ttlMinutes: number | undefined;
+}
+
 /** Who is asking and what they may have at most; kept beside the identity the core passes around. */
 interface Principal {
   readonly role: Role;
-  readonly policy: Policy;
+  readonly caps: Caps;
   readonly key: string | undefined;
 }
 
-const RANK: Readonly<Record<Role, number>> = { subscriber: 1, 'publisher-only': 2, publisher: 3, moderator: 4 };
+function compileCaps(policy: Policy): Caps {
+  return {
+    rooms: compileTargets(policy.rooms),
+    channels: compileTargets(policy.channels),
+    sessions: compileTargets(policy.sessions),
+    transports: policy.transports,
+    ttlMinutes: policy.ttlMinutes,
+  };
+}
+
+/** A service key's caps and users, compiled. */
+interface CompiledKey {
+  readonly caps: Caps;
+  readonly users: TargetMatcher;
+}
+
+/** Checks that the tokens of the caller's issuer can carry a user id (`TokenIssuer.checkUserId`). */
+export type UserIdCheck = (userId: string) => void;
+
+/** How many unusable subjects are remembered, so that each is warned about once; then it starts over. */
+const WARNED_SUBJECTS = 1000;
 
 export interface ServiceIdentity {
   /** The service key an `Authorization: Bearer rk_…` header presents, if it is one of ours. */
   keyFor(req: IncomingMessage): ServiceKeyEntry | undefined;
-  identify(req: IncomingMessage): Promise<Identity>;
+  /** Who is asking; `checkUserId` is the caller's issuer's, so that a user id its tokens cannot carry is refused clearly. */
+  identify(req: IncomingMessage, checkUserId: UserIdCheck): Promise<Identity>;
   authorize(context: AuthorizeContext<IncomingMessage>): Grant;
   /** The service key's name an identity came with (for logs). */
   keyName(identity: Identity): string | undefined;
 }
 
-export function createServiceIdentity(config: ServiceConfig): ServiceIdentity {
+export function createServiceIdentity(config: ServiceConfig, logger: Logger): ServiceIdentity {
   const principals = new WeakMap<Identity, Principal>();
   const matched = new WeakMap<IncomingMessage, ServiceKeyEntry | null>();
   const challenge = 'Bearer realm="roomkey"';
-  const oidc = config.oidc === undefined ? undefined : oidcIdentity(config.oidc, principals);
+  const oidc = config.oidc === undefined ? undefined : oidcIdentity(config.oidc, principals, logger);
+  const compiled = new Map<ServiceKeyEntry, CompiledKey>(
+    config.serviceKeys.map((key) => [key, { caps: compileCaps(key), users: compileTargets(key.users) }]),
+  );
 
   const keyFor = (req: IncomingMessage): ServiceKeyEntry | undefined => {
     const cached = matched.get(req);
@@ -62,7 +100,7 @@ export function createServiceIdentity(config: ServiceConfig): ServiceIdentity {
 
   return {
     keyFor,
-    async identify(req) {
+    async identify(req, checkUserId) {
       const looksLikeKey = /^Bearer rk_/i.test(req.headers.authorization ?? '');
       if (looksLikeKey && config.serviceKeys.length > 0) {
         const entry = keyFor(req);
@@ -78,11 +116,24 @@ export function createServiceIdentity(config: ServiceConfig): ServiceIdentity {
             'Name the user you act for in the Roomkey-User header (1-256 visible ASCII characters).',
           );
         }
+        const { caps, users } = compiled.get(entry) as CompiledKey;
+        if (!users.test(user)) {
+          throw new HttpProblem(
+            'forbidden',
+            'This service key may not act for this user (see its users in the configuration).',
+          );
+        }
+        try {
+          checkUserId(user);
+        } catch (error) {
+          if (!isRoomkeyError(error, 'invalid_claim')) throw error;
+          throw new HttpProblem('invalid_request', `The Roomkey-User header cannot be used: ${error.message}.`);
+        }
         const identity: Identity = { id: user };
-        principals.set(identity, { role: entry.role, policy: entry, key: entry.name });
+        principals.set(identity, { role: entry.role, caps, key: entry.name });
         return identity;
       }
-      if (oidc !== undefined) return oidc(req);
+      if (oidc !== undefined) return oidc(req, checkUserId);
       throw new HttpProblem('unauthenticated', 'Send a service key as Authorization: Bearer rk_….', {
         'www-authenticate': challenge,
       });
@@ -96,19 +147,42 @@ export function createServiceIdentity(config: ServiceConfig): ServiceIdentity {
   };
 }
 
-function oidcIdentity(settings: OidcSettings, principals: WeakMap<Identity, Principal>) {
-  const verify = bearerJwtIdentity({
-    ...bearerOptions(settings),
-    toIdentity(claims) {
-      const id = claims[settings.subjectClaim];
-      return typeof id === 'string' && id.length > 0 ? { id } : null;
-    },
-  });
-  return async (req: IncomingMessage): Promise<Identity> => {
+function oidcIdentity(settings: OidcSettings, principals: WeakMap<Identity, Principal>, logger: Logger) {
+  // The subject claim is read by the core, which refuses (403) and reports once a subject that no
+  // token can carry at all; the limits of the platforms this caller may reach are checked below.
+  const verify = bearerJwtIdentity({ ...bearerOptions(settings), logger });
+  const caps = compileCaps(settings);
+  const warned = new Set<string>();
+  return async (req: IncomingMessage, checkUserId: UserIdCheck): Promise<Identity> => {
     const identity = (await verify(req)) as BearerJwtIdentity;
     const role = roleFromClaims(identity.claims, settings);
     if (role === undefined) throw new HttpProblem('forbidden', 'Your identity provider grants you no video role here.');
-    principals.set(identity, { role, policy: settings, key: undefined });
+    try {
+      checkUserId(identity.id);
+    } catch (error) {
+      if (!isRoomkeyError(error, 'invalid_claim')) throw error;
+      // The provider's data, not the caller's doing, and the same for every request of this user:
+      // the operator hears of it once per subject (by hash: the value may be personal), as a warning.
+      const subject = createHash('sha256').update(identity.id).digest('hex').slice(0, 16);
+      if (!warned.has(subject)) {
+        if (warned.size >= WARNED_SUBJECTS) warned.clear();
+        warned.add(subject);
+        logger.warn(
+          {
+            event: 'roomkey.subject_unusable',
+            subjectSha256: subject,
+            claim: settings.subjectClaim,
+            reason: error.message,
+          },
+          `an identity provider subject cannot be used (${error.message}): check subjectClaim and the platforms of identity.oidc`,
+        );
+      }
+      throw new HttpProblem(
+        'forbidden',
+        `Your identity provider's subject cannot be used here: ${error.message}. Ask the operator to check its configuration.`,
+      );
+    }
+    principals.set(identity, { role, caps, key: undefined });
     return identity;
   };
 }
@@ -116,8 +190,9 @@ function oidcIdentity(settings: OidcSettings, principals: WeakMap<Identity, Prin
 /**
  * The documented rule: read the claim at `rolesClaim` (a name, or a path into nested objects);
  * it is an array of names, or one string of names separated by spaces or commas; each name
- * passes through `roleMap` (default: roomkey's own role names); the highest mapped role wins
- * (moderator > publisher > publisher-only > subscriber); none mapped: `defaultRole`, or refused.
+ * passes through `roleMap` (default: roomkey's own role names); the user holds the join of the
+ * mapped roles, the least role that includes each (publisher-only and subscriber make publisher);
+ * none mapped: `defaultRole`, or refused.
  */
 export function roleFromClaims(
   claims: JWTPayload,
@@ -135,29 +210,26 @@ export function roleFromClaims(
   for (const name of names) {
     if (typeof name !== 'string' || !Object.hasOwn(settings.roleMap, name)) continue;
     const role = settings.roleMap[name] as Role;
-    if (ROLES.includes(role) && (best === undefined || RANK[role] > RANK[best])) best = role;
+    if (ROLES.includes(role)) best = best === undefined ? role : joinRoles(best, role);
   }
   return best ?? settings.defaultRole;
 }
 
-/** A requested target matches a pattern list (`*` = any run of name characters), or `any`. */
-function matches(patterns: Policy['rooms'], value: string): boolean {
-  if (patterns === 'any') return true;
-  return patterns.some((pattern) =>
-    new RegExp(`^${pattern.replace(/[.]/g, '\\.').replace(/\*/g, '[A-Za-z0-9._-]*')}$`).test(value),
-  );
+/** The least role that includes both (ROLES runs from least to most), by the core's own order. */
+function joinRoles(a: Role, b: Role): Role {
+  return ROLES.find((role) => roleIncludes(role, a) && roleIncludes(role, b)) as Role;
 }
 
 /** Exactly the requested targets that lie within the caps: the pipeline refuses anything else (403). */
-function grantFor({ role, policy }: Principal, request: TokenRequest): Grant {
-  const only = (patterns: Policy['rooms'], value: string | undefined): string[] =>
-    value !== undefined && matches(patterns, value) ? [value] : [];
+function grantFor({ role, caps }: Principal, request: TokenRequest): Grant {
+  const only = (matcher: TargetMatcher, value: string | undefined): string[] =>
+    value !== undefined && matcher.test(value) ? [value] : [];
   return {
     role,
-    rooms: only(policy.rooms, request.room),
-    channels: only(policy.channels, request.channel),
-    sessions: only(policy.sessions, request.session),
-    ...(policy.transports !== undefined && { transports: policy.transports }),
-    ...(policy.ttlMinutes !== undefined && { ttlMinutes: policy.ttlMinutes }),
+    rooms: only(caps.rooms, request.room),
+    channels: only(caps.channels, request.channel),
+    sessions: only(caps.sessions, request.session),
+    ...(caps.transports !== undefined && { transports: caps.transports }),
+    ...(caps.ttlMinutes !== undefined && { ttlMinutes: caps.ttlMinutes }),
   };
 }

@@ -9,7 +9,10 @@ import {
   type Logger,
   problemResponse,
   type RateLimiter,
+  red5CloudChatPlatform,
+  red5CloudConferencePlatform,
   type TokenIssuer,
+  type TokenPlatform,
   type TokenProtocol,
   type TokenResponse,
 } from '@roomkey/core';
@@ -17,6 +20,7 @@ import { Redis } from 'ioredis';
 import type { Logger as PinoLogger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import type { ServiceConfig, TokenName } from '../config/service-config.js';
+import { corsHeaders, preflight } from './cors.js';
 import { createServiceIdentity } from './identity.js';
 import { createMetrics } from './metrics.js';
 import { toTokenRequest, writeResponse } from './node-http.js';
@@ -44,7 +48,7 @@ interface RequestRecord {
 export interface RunningService {
   /** `http://host:port` of the token routes. */
   readonly url: string;
-  /** `http://host:port/metrics` when metrics are on. */
+  /** `http://host:port/metrics` of its own listener, when metrics are on. */
   readonly metricsUrl: string | undefined;
   /** Stop accepting, finish requests in flight within the bound, close Redis. */
   close(): Promise<void>;
@@ -57,7 +61,7 @@ export interface RunningService {
 export async function startService(config: ServiceConfig, log: PinoLogger): Promise<RunningService> {
   const metrics = createMetrics();
   const records = new AsyncLocalStorage<RequestRecord>();
-  const identity = createServiceIdentity(config);
+  const identity = createServiceIdentity(config, log);
   const redis = config.redisUrl === undefined ? undefined : connectRedis(config.redisUrl, log);
   const rateLimit = limiters(config, redis);
 
@@ -78,11 +82,20 @@ export async function startService(config: ServiceConfig, log: PinoLogger): Prom
     let issuer = issuers.get(cacheKey);
     if (issuer === undefined) {
       const { red5pro, red5cloud, vonage, opentok } = config.platforms;
-      issuer = createTokenIssuer<IncomingMessage>({
-        identify: identity.identify,
+      // Red5 Cloud gives two token kinds: each platform is added only when it is allowed itself,
+      // so that a caller allowed chat gets no conference token, on any route.
+      const cloud: TokenPlatform[] =
+        red5cloud === undefined
+          ? []
+          : [
+              ...(allowed.includes('conference') ? [red5CloudConferencePlatform(red5cloud)] : []),
+              ...(allowed.includes('chat') ? [red5CloudChatPlatform(red5cloud)] : []),
+            ];
+      const made: TokenIssuer<IncomingMessage> = createTokenIssuer<IncomingMessage>({
+        identify: (req) => identity.identify(req, made.checkUserId),
         authorize: identity.authorize,
         ...(red5pro !== undefined && allowed.includes('red5pro') && { red5pro }),
-        ...(red5cloud !== undefined && (allowed.includes('conference') || allowed.includes('chat')) && { red5cloud }),
+        ...(cloud.length > 0 && { platforms: cloud }),
         ...(vonage !== undefined && allowed.includes('vonage') && { vonage }),
         ...(opentok !== undefined && allowed.includes('vonage') && { opentok }),
         requireHttps: config.requireHttps,
@@ -106,6 +119,7 @@ export async function startService(config: ServiceConfig, log: PinoLogger): Prom
           metrics.refused.inc({ code: event.code });
         },
       });
+      issuer = made;
       issuers.set(cacheKey, issuer);
     }
     return issuer;
@@ -139,16 +153,25 @@ export async function startService(config: ServiceConfig, log: PinoLogger): Prom
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
-    const path = (req.url ?? '/').split('?')[0] as string;
+    const path = pathOf(req.url);
     const protocol = Object.hasOwn(TOKEN_ROUTES, path) ? TOKEN_ROUTES[path] : undefined;
     const serves = protocol !== undefined && (protocol === 'roomkey' || config.platforms.red5cloud !== undefined);
-    const route = serves ? path : path === '/healthz' || path === '/readyz' || path === '/metrics' ? path : 'other';
+    const probe = path === '/healthz' || path === '/readyz';
+    const route = serves || probe ? path : 'other';
     const record: RequestRecord = {};
     inFlight++;
     if (draining) res.setHeader('connection', 'close');
     try {
-      if (serves) await tokens(req, res, protocol, record);
-      else if (path === '/healthz') await plain(req, res, 200, { status: 'ok' });
+      if (serves) {
+        const origin = req.headers.origin;
+        if (req.method === 'OPTIONS') {
+          writeEmpty(res, preflight(origin, config.corsOrigins));
+        } else {
+          for (const [name, value] of Object.entries(corsHeaders(origin, config.corsOrigins)))
+            res.setHeader(name, value);
+          await tokens(req, res, protocol, record);
+        }
+      } else if (path === '/healthz') await plain(req, res, 200, { status: 'ok' });
       else if (path === '/readyz') {
         const reason = await notReady();
         await plain(
@@ -157,8 +180,7 @@ export async function startService(config: ServiceConfig, log: PinoLogger): Prom
           reason === undefined ? 200 : 503,
           reason === undefined ? { status: 'ready' } : { status: 'not ready', reason },
         );
-      } else if (path === '/metrics' && config.metrics === 'main') await sendMetrics(req, res);
-      else writeResponse(res, problemResponse('not_found', 'No such route: tokens are at POST /tokens.'));
+      } else writeResponse(res, problemResponse('not_found', 'No such route: tokens are at POST /tokens.'));
     } catch (error) {
       log.error({ err: error, route }, 'roomkey: request failed');
       if (!res.headersSent)
@@ -167,8 +189,9 @@ export async function startService(config: ServiceConfig, log: PinoLogger): Prom
     } finally {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       metrics.duration.observe({ route, status: String(res.statusCode) }, seconds);
-      // One line per request; never a header, a token, a key or a query string.
-      log.info(
+      // One line per request; never a header, a token, a key or a query string. Probes come every
+      // few seconds and say nothing new: debug only.
+      log[probe ? 'debug' : 'info'](
         {
           event: 'roomkey.request',
           method: req.method,
@@ -220,7 +243,7 @@ export async function startService(config: ServiceConfig, log: PinoLogger): Prom
   let metricsServer: Server | undefined;
   if (typeof config.metrics === 'object') {
     metricsServer = createServer((req, res) => {
-      if ((req.url ?? '').split('?')[0] === '/metrics') void sendMetrics(req, res).catch(() => res.destroy());
+      if (pathOf(req.url) === '/metrics') void sendMetrics(req, res).catch(() => res.destroy());
       else writeResponse(res, problemResponse('not_found', 'Metrics are at GET /metrics.'));
     });
     metricsServer.listen(config.metrics.port, config.metrics.host);
@@ -230,12 +253,7 @@ export async function startService(config: ServiceConfig, log: PinoLogger): Prom
   const url = urlOf(server);
   return {
     url,
-    metricsUrl:
-      metricsServer !== undefined
-        ? `${urlOf(metricsServer)}/metrics`
-        : config.metrics === 'main'
-          ? `${url}/metrics`
-          : undefined,
+    metricsUrl: metricsServer === undefined ? undefined : `${urlOf(metricsServer)}/metrics`,
     async close() {
       draining = true;
       server.close();
@@ -301,6 +319,29 @@ function connectRedis(url: string, log: PinoLogger): Redis {
     reported = false;
   });
   return redis;
+}
+
+/**
+ * The path a request names, in origin form (`/tokens?x`) or absolute form
+ * (`http://host/tokens`, which RFC 9112 §3.2.2 says a server must accept).
+ */
+function pathOf(target: string | undefined): string {
+  if (target === undefined) return '/';
+  if (target.startsWith('/')) return target.split('?')[0] as string;
+  try {
+    const url = new URL(target);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.pathname : target;
+  } catch {
+    return target;
+  }
+}
+
+function writeEmpty(
+  res: ServerResponse,
+  { status, headers }: { status: number; headers: Record<string, string> },
+): void {
+  res.writeHead(status, headers);
+  res.end();
 }
 
 function methodNotAllowed(res: ServerResponse): void {

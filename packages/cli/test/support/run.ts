@@ -10,7 +10,7 @@ export const BIN = fileURLToPath(new URL('../../bin/roomkey.js', import.meta.url
 
 /** Variables the tests set themselves: never inherited from the machine running them. */
 const OWN_VARIABLES =
-  /^(RED5PRO_|RED5_|PUBNUB_|VONAGE_|OPENTOK_|LIVEKIT_|ROOMKEY_|RATE_LIMIT_|REQUIRE_HTTPS|TRUST_PROXY|PORT|HOST|NODE_ENV|NO_COLOR|FORCE_COLOR)/;
+  /^(RED5PRO_|RED5_|PUBNUB_|VONAGE_|OPENTOK_|LIVEKIT_|TURN_|ROOMKEY_|RATE_LIMIT_|REQUIRE_HTTPS|TRUST_PROXY|PORT|HOST|NODE_ENV|NO_COLOR|FORCE_COLOR)/;
 
 export function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   const clean: NodeJS.ProcessEnv = {};

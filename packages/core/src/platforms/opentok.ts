@@ -5,6 +5,7 @@ import { RoomkeyError } from '../errors.js';
 import { createHs256Signer } from '../jws.js';
 import { rejectUnknownOptions } from '../options.js';
 import { type RoomkeyPlatform, signerFrom } from '../platform.js';
+import { checkSecretCharacters } from '../secret.js';
 import { explainOpenTokJwt, explainOpenTokT1 } from './opentok-explain.js';
 import type { SignedToken } from './red5pro.js';
 import {
@@ -78,6 +79,7 @@ export function createOpenTokSigner(options: OpenTokSignerOptions): OpenTokSigne
   if (typeof apiKey !== 'string' || !/^[0-9]{1,32}$/.test(apiKey)) {
     throw new TypeError('apiKey must be the OpenTok project API key (digits)');
   }
+  if (typeof apiSecret === 'string') checkSecretCharacters(apiSecret, 'apiSecret');
   if (typeof apiSecret !== 'string' || apiSecret.length < 32 || !/^[\x21-\x7e]+$/.test(apiSecret)) {
     throw new TypeError('apiSecret must be the OpenTok project API secret (at least 32 visible ASCII characters)');
   }

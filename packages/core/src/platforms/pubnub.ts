@@ -3,6 +3,7 @@ import { type Clock, epochSeconds, resolveClock } from '../clock.js';
 import { RoomkeyError } from '../errors.js';
 import { hasControlCharacter } from '../names.js';
 import { rejectUnknownOptions } from '../options.js';
+import { checkSecretCharacters } from '../secret.js';
 
 /** PubNub Access Manager v3 accepts token lifetimes from 1 minute to 30 days, in whole minutes. */
 export const PUBNUB_MIN_TTL_MINUTES = 1;
@@ -167,7 +168,8 @@ export function createPubNubAccessManager(options: PubNubAccessManagerOptions): 
   const publishKey = checkKey(options.publishKey, 'publishKey');
   const subscribeKey = checkKey(options.subscribeKey, 'subscribeKey');
   const { secretKey } = options;
-  if (typeof secretKey !== 'string' || secretKey.length === 0 || hasControlCharacter(secretKey)) {
+  if (typeof secretKey === 'string') checkSecretCharacters(secretKey, 'secretKey');
+  if (typeof secretKey !== 'string' || secretKey.length === 0) {
     throw new TypeError('secretKey must be the PubNub secret key (sec-c-…) of the keyset');
   }
   const baseUrl = resolvePubNubBaseUrl(options.origin, options.ssl);

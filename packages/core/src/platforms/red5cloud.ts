@@ -10,6 +10,7 @@ import { rejectUnknownOptions } from '../options.js';
 import type { GrantField, IssuedToken, PlatformIssueInput, RoomkeyPlatform, TokenPlatform } from '../platform.js';
 import { HttpProblem } from '../problem.js';
 import type { Role } from '../roles.js';
+import { checkSecretCharacters } from '../secret.js';
 import {
   checkPubNubTtlMinutes,
   createPubNubAccessManager,
@@ -82,8 +83,10 @@ export function decodeRed5MasterSecret(masterKey: string, masterSecret: string):
   if (typeof masterSecret !== 'string') {
     throw new TypeError(`masterSecret must be a string (the Red5 Cloud master secret): ${WHERE_TO_LOOK}`);
   }
-  // Surrounding white space (a newline from an env file) is no part of base64. Red5's package
-  // decodes with Buffer, which also reads the URL-safe alphabet and missing padding.
+  checkSecretCharacters(masterSecret, 'masterSecret');
+  // Surrounding spaces are no part of base64 (a line break was refused above, like in every
+  // secret). Red5's package decodes with Buffer, which also reads the URL-safe alphabet and
+  // missing padding.
   const text = masterSecret.trim();
   if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(text) || text.length % 4 === 1) {
     throw new TypeError(`masterSecret is not base64 text, so not a Red5 Cloud master secret: ${WHERE_TO_LOOK}`);
@@ -145,6 +148,7 @@ export function encodeRed5MasterSecret(masterKey: string, credentials: Red5Cloud
 
 /** MD5 of the UTF-8 bytes of the key's first 16 characters: the AES-128 key Red5 derives. */
 function masterKeyBytes(masterKey: unknown): Buffer {
+  if (typeof masterKey === 'string') checkSecretCharacters(masterKey, 'masterKey');
   if (typeof masterKey !== 'string' || !/^[\x21-\x7e]{16,256}$/.test(masterKey)) {
     throw new TypeError(
       `masterKey must be the Red5 Cloud master key: 16 to 256 printable ASCII characters without spaces; ${WHERE_TO_LOOK}`,
@@ -465,6 +469,7 @@ export function red5CloudConferencePlatform(client: Red5Client): TokenPlatform<I
     maxTtlSeconds: RED5CLOUD_MAX_TTL_SECONDS,
     defaultTtlSeconds: RED5CLOUD_DEFAULT_TTL_SECONDS,
     checkTarget: (room) => void checkChannelName(room, 'its name'),
+    checkUserId: (userId) => void checkUserId(userId),
     checkGrant: requireChatRights,
     async issue(input: PlatformIssueInput) {
       const { token, expiresAt } = await client.issueConferenceToken({
@@ -498,6 +503,7 @@ export function red5CloudChatPlatform(client: Red5Client): TokenPlatform<IssuedT
     maxTtlSeconds: RED5CLOUD_MAX_TTL_SECONDS,
     defaultTtlSeconds: RED5CLOUD_DEFAULT_TTL_SECONDS,
     checkTarget: (channel) => void checkChannelName(channel, 'its name'),
+    checkUserId: (userId) => void checkUserId(userId),
     checkGrant: requireChatRights,
     async issue(input: PlatformIssueInput) {
       return client.issueChatToken({

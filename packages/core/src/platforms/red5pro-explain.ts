@@ -68,9 +68,12 @@ export async function explainRed5ProToken(jwt: DecodedJwt, settings: Red5ProSett
       });
       verdict = 'accepted';
     } catch (error) {
-      if (!isRoomkeyError(error)) throw error;
       verdict = 'refused';
-      if (!checks.some((check) => check.status === 'fail')) checks.push(fail('verifier', error.message));
+      // A secret every signer refuses (a line break, too short…): the signature check above still
+      // says which secret the token was signed with.
+      if (error instanceof TypeError) checks.push(fail('secret', `${settings.secretSource}: ${error.message}`));
+      else if (!isRoomkeyError(error)) throw error;
+      else if (!checks.some((check) => check.status === 'fail')) checks.push(fail('verifier', error.message));
     }
   }
   return {
@@ -145,6 +148,15 @@ function signatureCheck(jwt: DecodedJwt, settings: Red5ProSettings): Check {
     return fail(
       'signature',
       'the token was signed with the secret followed by a newline (read from a file as it is?): sign with the secret alone',
+    );
+  }
+  // `S="$(pnpm roomkey secret)"` captures pnpm's banner lines before the secret.
+  const lines = secret.split(/[\r\n]+/).filter((line) => line !== '');
+  if (lines.length > 1 && matches(lines.at(-1) as string)) {
+    return fail(
+      'signature',
+      `the token was signed with the last line of the secret from ${secretSource}, which holds other lines too: ` +
+        'it was probably captured together with command output; set it from `pnpm --silent roomkey secret` or a file holding the secret alone',
     );
   }
   if (/^[A-Za-z0-9+/_-]+=*$/.test(secret) && matches(Buffer.from(secret, 'base64'))) {

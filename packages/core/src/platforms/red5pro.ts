@@ -4,6 +4,7 @@ import { RoomkeyError } from '../errors.js';
 import { ROOM_FIELD, ROOMS_FIELD, textField } from '../fields.js';
 import type { Grant } from '../grant.js';
 import { createHs256Signer, randomJwtId } from '../jws.js';
+import { MIN_TTL_SECONDS, requestedLifetime } from '../lifetime.js';
 import { ASCII_LETTERS, hasControlCharacter, joinNameList } from '../names.js';
 import { rejectUnknownOptions } from '../options.js';
 import {
@@ -93,7 +94,7 @@ export interface Red5ProSigner {
 }
 
 /** Shortest lifetime Red5 Pro documents as practical. */
-export const RED5PRO_MIN_TTL_SECONDS = 60;
+export const RED5PRO_MIN_TTL_SECONDS = MIN_TTL_SECONDS;
 const MAX_TEXT_CLAIM = 256;
 
 /**
@@ -164,7 +165,7 @@ function buildClaims(
   if (typeof input !== 'object' || input === null) {
     throw new RoomkeyError('invalid_claim', 'sign(input): input must be an object with at least `subject`');
   }
-  const ttl = lifetime(input.ttlSeconds, maxTtlSeconds);
+  const ttl = requestedLifetime(input.ttlSeconds, maxTtlSeconds);
   // Written in the order seed 001 shows; a claim given as 'any' is left out, never written empty.
   const claims: Record<string, string | number> = { sub: checkText(input.subject, 'subject') };
   if (issuer !== undefined) claims.iss = issuer;
@@ -179,17 +180,6 @@ function buildClaims(
   claims.iat = now;
   claims.jti = randomJwtId();
   return claims as unknown as Red5ProClaims;
-}
-
-function lifetime(requested: number | undefined, maxTtlSeconds: number): number {
-  if (requested === undefined) return maxTtlSeconds;
-  if (!Number.isInteger(requested) || requested < RED5PRO_MIN_TTL_SECONDS) {
-    throw new RoomkeyError(
-      'invalid_claim',
-      `ttlSeconds must be a whole number of seconds, at least ${RED5PRO_MIN_TTL_SECONDS}`,
-    );
-  }
-  return Math.min(requested, maxTtlSeconds);
 }
 
 function checkIssuer(issuer: unknown): string | undefined {
@@ -330,6 +320,7 @@ export function red5ProPlatform(signer: Red5ProSigner): TokenPlatform<IssuedToke
     tokenName: 'red5pro',
     addressedBy: 'room',
     maxTtlSeconds: signer.maxTtlSeconds,
+    checkUserId: (userId) => void checkText(userId, 'the user id (sub)'),
     issue(input: PlatformIssueInput) {
       // The requested transports (checked against the grant), else the granted ones; none: refused.
       const transports = input.request?.transports ?? input.transports ?? input.grant.transports ?? [];

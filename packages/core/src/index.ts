@@ -34,6 +34,7 @@ export type {
   IssuedEntry,
   IssuedToken,
   PlatformContext,
+  PlatformEnv,
   PlatformIssueInput,
   PlatformRoute,
   RequestField,

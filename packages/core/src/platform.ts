@@ -183,6 +183,8 @@ export interface PlatformRoute {
   readonly needs?: string;
   /** The success status. Default 200. */
   readonly status?: number;
+  /** The body field that names the user ({@link RouteRequest.userId}), for the 403's words. Default `userId`. */
+  readonly userIdField?: string;
   /**
    * Reads the body. `parseTokenRequest` is the issuer's own `/tokens` parser. Throw an
    * `HttpProblem` (400) for a malformed body.

@@ -400,6 +400,7 @@ export const LIVEKIT_ROUTE: PlatformRoute = {
   tokenName: 'livekit',
   needs: 'LiveKit credentials with the server URL: livekit: { apiKey, apiSecret, url }',
   status: 201,
+  userIdField: 'participant_identity',
   checkPlatform(platform) {
     if ((platform as Partial<LiveKitTokenPlatform>).url === undefined) {
       throw new TypeError("LiveKit's token endpoint answers with the server URL: set livekit.url (LIVEKIT_URL)");

@@ -79,7 +79,12 @@ describe.each(MODES)('LiveKit through $label', (mode) => {
 
   it('another identity is 403, a room not granted is 403, no room is 400, nobody is 401', async () => {
     const agent = liveKitApp(mode, PUBLISHER);
-    expectProblem(await endpoint(agent, { room_name: ROOM, participant_identity: 'dave' }), 403, 'forbidden');
+    const other = expectProblem(
+      await endpoint(agent, { room_name: ROOM, participant_identity: 'dave' }),
+      403,
+      'forbidden',
+    );
+    expect(other.detail).toBe('The participant_identity is not the signed-in user.');
     expectProblem(await endpoint(agent, { room_name: 'room-other' }), 403, 'forbidden');
     expectProblem(await endpoint(agent, { participant_identity: 'carol' }), 400, 'invalid_request');
     expectProblem(await endpoint(agent, { room_name: ROOM }, null), 401, 'unauthenticated');

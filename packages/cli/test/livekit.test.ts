@@ -2,7 +2,9 @@
  * `roomkey sign livekit` and `roomkey inspect` on LiveKit tokens: what the command signs,
  * livekit-server-sdk's TokenVerifier accepts; inspect explains a token it did not write.
  */
-import { generateSecret } from '@roomkey/core';
+import { generateKeyPairSync } from 'node:crypto';
+import { readPlatformEnvironment } from '@roomkey/cli';
+import { BUILT_IN_PLATFORMS, generateSecret } from '@roomkey/core';
 import { AccessToken, TokenVerifier } from 'livekit-server-sdk';
 import { describe, expect, it } from 'vitest';
 import { roomkey } from './support/run.js';
@@ -83,5 +85,40 @@ describe('roomkey inspect on LiveKit tokens', () => {
     const unverified = await roomkey(['inspect'], {}, `${await other.toJwt()}\n`);
     expect(unverified.code).toBe(0);
     expect(unverified.stdout).toMatch(/SIGNATURE NOT CHECKED/);
+  });
+});
+
+describe("the platforms' environment variables, from the registry", () => {
+  it('LIVEKIT_* give serve a LiveKit signer and the livekit token, as each platform declares its own', () => {
+    const { platforms, tokenNames } = readPlatformEnvironment({ ...ENV, LIVEKIT_URL: 'wss://media.example.test' });
+    expect(tokenNames).toEqual(['livekit']);
+    expect(platforms.livekit).toMatchObject({ apiKey: API_KEY, url: 'wss://media.example.test' });
+    expect(BUILT_IN_PLATFORMS.flatMap((platform) => platform.env?.variables ?? [])).toEqual(
+      expect.arrayContaining([
+        'RED5PRO_JWT_SECRET',
+        'RED5_MASTER_KEY',
+        'VONAGE_PRIVATE_KEY',
+        'OPENTOK_API_KEY',
+        'LIVEKIT_URL',
+      ]),
+    );
+  });
+
+  it('names the variable to fix, never the secret, and refuses two platforms issuing one token', () => {
+    expect(() => readPlatformEnvironment({ LIVEKIT_API_KEY: API_KEY, LIVEKIT_API_SECRET: 'short' })).toThrow(
+      /^LIVEKIT_\*: livekit\.apiSecret is too short/,
+    );
+    expect(() => readPlatformEnvironment({ LIVEKIT_API_KEY: API_KEY })).toThrow(
+      'set LIVEKIT_API_KEY and LIVEKIT_API_SECRET together (or neither)',
+    );
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const both = () =>
+      readPlatformEnvironment({
+        OPENTOK_API_KEY: '12345',
+        OPENTOK_API_SECRET: generateSecret(),
+        VONAGE_APPLICATION_ID: '0d5e6f7a-8b9c-4d0e-9f1a-2b3c4d5e6f70',
+        VONAGE_PRIVATE_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      });
+    expect(both).toThrow('set either VONAGE_* or OPENTOK_* variables: both issue the "vonage" token');
   });
 });

@@ -35,6 +35,7 @@ export type {
   IssuedEntry,
   IssuedToken,
   PlatformContext,
+  PlatformEnv,
   PlatformIssueInput,
   PlatformRoute,
   RequestField,

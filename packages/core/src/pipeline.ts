@@ -190,7 +190,7 @@ async function issue<Native>(exchange: Exchange<Native>, config: IssuerConfig<Na
   exchange.userId = identity.id;
   exchange.refund = true;
   if (parsed.userId !== undefined && parsed.userId !== identity.id) {
-    throw new HttpProblem('forbidden', 'The userId is not the signed-in user.');
+    throw new HttpProblem('forbidden', `The ${protocol.userIdField ?? 'userId'} is not the signed-in user.`);
   }
 
   // 3. Authorize, and 4. check the request against the grant.

@@ -185,6 +185,8 @@ export interface PlatformRoute {
   readonly needs?: string;
   /** The success status. Default 200. */
   readonly status?: number;
+  /** The body field that names the user ({@link RouteRequest.userId}), for the 403's words. Default `userId`. */
+  readonly userIdField?: string;
   /**
    * Reads the body. `parseTokenRequest` is the issuer's own `/tokens` parser. Throw an
    * `HttpProblem` (400) for a malformed body.
@@ -235,7 +237,21 @@ export interface RoomkeyPlatform<Options = never, Option extends string = string
    * platform's rules, checked with the credentials `env` holds (the platform's own variables);
    * `undefined` when the token is not one of its.
    */
+  /** The environment variables that configure it (serve, the CLI), and how they become its option. */
+  readonly env?: PlatformEnv<Options>;
   explain?(token: DecodedToken, context: ExplainContext): Promise<TokenReport | undefined> | TokenReport | undefined;
+}
+
+/** How a platform reads its configuration from environment variables (serve, the CLI). */
+export interface PlatformEnv<Options> {
+  /** Every variable it reads. */
+  readonly variables: readonly string[];
+  /**
+   * Its option's value (a ready signer or client, made now so that a weak secret stops the
+   * start), or `undefined` when none of its variables is set. A mistake is an `Error` whose
+   * message names the variable to fix, never a secret.
+   */
+  read(env: Readonly<Record<string, string | undefined>>): Options | undefined;
 }
 
 /** What a platform's `explain` gets beside the token. */

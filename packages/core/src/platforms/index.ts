@@ -16,4 +16,4 @@ export const BUILT_IN_PLATFORMS = [
   openTokDefinition,
   red5CloudDefinition,
   liveKitDefinition,
-] as const satisfies readonly RoomkeyPlatform<never>[];
+] as const satisfies readonly RoomkeyPlatform<unknown, string, string>[];

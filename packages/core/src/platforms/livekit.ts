@@ -1,6 +1,7 @@
 import { jwtVerify } from 'jose';
 import * as v from 'valibot';
 import { type Clock, epochSeconds, resolveClock } from '../clock.js';
+import { createdFromEnv, envValue, requirePair } from '../env.js';
 import { RoomkeyError } from '../errors.js';
 import { ROOM_FIELD, ROOMS_FIELD } from '../fields.js';
 import type { Grant } from '../grant.js';
@@ -399,6 +400,7 @@ export const LIVEKIT_ROUTE: PlatformRoute = {
   tokenName: 'livekit',
   needs: 'LiveKit credentials with the server URL: livekit: { apiKey, apiSecret, url }',
   status: 201,
+  userIdField: 'participant_identity',
   checkPlatform(platform) {
     if ((platform as Partial<LiveKitTokenPlatform>).url === undefined) {
       throw new TypeError("LiveKit's token endpoint answers with the server URL: set livekit.url (LIVEKIT_URL)");
@@ -454,6 +456,25 @@ export const liveKitDefinition: RoomkeyPlatform<LiveKitSigner | LiveKitOptions, 
   grantFields: { rooms: ROOMS_FIELD, livekit: LIVEKIT_GRANT_FIELD },
   routes: { livekit: LIVEKIT_ROUTE },
   create: (value, { clock }) => [liveKitPlatform(signerFrom(value, createLiveKitSigner, clock))],
+  // LiveKit's own variable names.
+  env: {
+    variables: ['LIVEKIT_API_KEY', 'LIVEKIT_API_SECRET', 'LIVEKIT_URL'],
+    read(env) {
+      const apiKey = envValue(env, 'LIVEKIT_API_KEY');
+      const apiSecret = envValue(env, 'LIVEKIT_API_SECRET');
+      const url = envValue(env, 'LIVEKIT_URL');
+      requirePair('LIVEKIT_API_KEY', apiKey, 'LIVEKIT_API_SECRET', apiSecret);
+      if (apiKey === undefined || apiSecret === undefined) {
+        if (url !== undefined) throw new Error('LIVEKIT_URL is set but LIVEKIT_API_KEY and LIVEKIT_API_SECRET are not');
+        return undefined;
+      }
+      return createdFromEnv(
+        () => createLiveKitSigner({ apiKey, apiSecret, ...(url !== undefined && { url }) }),
+        { 'livekit.apiKey': 'LIVEKIT_API_KEY', livekit: 'LIVEKIT_*' },
+        'LIVEKIT_*',
+      );
+    },
+  },
   explain: (token, { env, now, fallback }) =>
     fallback || token.header === undefined || token.claims === undefined
       ? undefined

@@ -1,6 +1,7 @@
 import { createHmac, createSecretKey, randomInt, randomUUID } from 'node:crypto';
 import { stringify } from 'node:querystring';
 import { type Clock, epochSeconds, resolveClock } from '../clock.js';
+import { createdFromEnv, envValue, requirePair } from '../env.js';
 import { RoomkeyError } from '../errors.js';
 import { createHs256Signer } from '../jws.js';
 import { rejectUnknownOptions } from '../options.js';
@@ -149,6 +150,20 @@ export const openTokDefinition: RoomkeyPlatform<OpenTokSigner | OpenTokSignerOpt
   requestFields: { session: VONAGE_SESSION_FIELD },
   grantFields: VONAGE_GRANT_FIELDS,
   create: (value, { clock }) => [vonagePlatform(signerFrom(value, createOpenTokSigner, clock))],
+  env: {
+    variables: ['OPENTOK_API_KEY', 'OPENTOK_API_SECRET'],
+    read(env) {
+      const apiKey = envValue(env, 'OPENTOK_API_KEY');
+      const apiSecret = envValue(env, 'OPENTOK_API_SECRET');
+      requirePair('OPENTOK_API_KEY', apiKey, 'OPENTOK_API_SECRET', apiSecret);
+      if (apiKey === undefined || apiSecret === undefined) return undefined;
+      return createdFromEnv(
+        () => createOpenTokSigner({ apiKey, apiSecret }),
+        { apiKey: 'OPENTOK_API_KEY', apiSecret: 'OPENTOK_API_SECRET' },
+        'OPENTOK_*',
+      );
+    },
+  },
   explain({ token, header, claims }, { env, now, fallback }) {
     if (fallback) return undefined;
     if (token.startsWith('T1==')) return explainOpenTokT1(token, env, now);

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, createSecretKey } from 'node:crypto';
 import * as v from 'valibot';
 import { type Clock, epochSeconds, resolveClock } from '../clock.js';
+import { createdFromEnv, envValue, requirePair } from '../env.js';
 import { RoomkeyError } from '../errors.js';
 import { CHANNEL_FIELD, CHANNELS_FIELD, ROOM_FIELD, ROOMS_FIELD } from '../fields.js';
 import type { ChatRights, Grant } from '../grant.js';
@@ -576,6 +577,29 @@ export const red5CloudDefinition: RoomkeyPlatform<
   create(value, { clock }) {
     const client = value instanceof Red5Client ? value : createRed5CloudClient({ clock, ...value });
     return [red5CloudConferencePlatform(client), red5CloudChatPlatform(client)];
+  },
+  env: {
+    variables: ['RED5_MASTER_KEY', 'RED5_MASTER_SECRET', 'PUBNUB_ORIGIN'],
+    read(env) {
+      const masterKey = envValue(env, 'RED5_MASTER_KEY');
+      const masterSecret = envValue(env, 'RED5_MASTER_SECRET');
+      const origin = envValue(env, 'PUBNUB_ORIGIN');
+      requirePair('RED5_MASTER_KEY', masterKey, 'RED5_MASTER_SECRET', masterSecret);
+      if (masterKey === undefined || masterSecret === undefined) {
+        if (origin !== undefined)
+          throw new Error('PUBNUB_ORIGIN is set but RED5_MASTER_KEY and RED5_MASTER_SECRET are not');
+        return undefined;
+      }
+      // host:port (or host), checked here to name the variable; plain HTTP only to loopback.
+      if (origin !== undefined && !URL.canParse(`http://${origin}`)) {
+        throw new Error('PUBNUB_ORIGIN must be host or host:port, such as ps.pndsn.com or 127.0.0.1:8090');
+      }
+      return createdFromEnv(
+        () => createRed5CloudClient({ masterKey, masterSecret, ...(origin !== undefined && { pubnub: { origin } }) }),
+        { masterKey: 'RED5_MASTER_KEY', masterSecret: 'RED5_MASTER_SECRET', pubnub: 'PUBNUB_ORIGIN' },
+        'RED5_*',
+      );
+    },
   },
   explain: ({ token, header, claims }, { env, now, fallback }) =>
     !fallback &&

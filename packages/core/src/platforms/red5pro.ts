@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { type Clock, epochSeconds, resolveClock } from '../clock.js';
+import { createdFromEnv, envValue, wholeNumberFrom } from '../env.js';
 import { RoomkeyError } from '../errors.js';
 import { ROOM_FIELD, ROOMS_FIELD, textField } from '../fields.js';
 import type { Grant } from '../grant.js';
@@ -445,6 +446,25 @@ export const red5ProDefinition: RoomkeyPlatform<Red5ProSigner | Red5ProSignerOpt
     name: textField('name', 256, { printable: true, min: 1 }),
   },
   create: (value, { clock }) => [red5ProPlatform(signerFrom(value, createRed5ProSigner, clock))],
+  env: {
+    variables: ['RED5PRO_JWT_SECRET', 'RED5PRO_JWT_ISSUER', 'RED5PRO_JWT_TTL_MINUTES'],
+    read(env) {
+      const secret = envValue(env, 'RED5PRO_JWT_SECRET');
+      if (secret === undefined) {
+        for (const name of ['RED5PRO_JWT_ISSUER', 'RED5PRO_JWT_TTL_MINUTES']) {
+          if (envValue(env, name) !== undefined) throw new Error(`${name} is set but RED5PRO_JWT_SECRET is not`);
+        }
+        return undefined;
+      }
+      const issuer = envValue(env, 'RED5PRO_JWT_ISSUER');
+      const maxTtlMinutes = wholeNumberFrom(env, 'RED5PRO_JWT_TTL_MINUTES', 60, 1, 525_600);
+      return createdFromEnv(
+        () => createRed5ProSigner({ secret, maxTtlMinutes, ...(issuer !== undefined && { issuer }) }),
+        { secret: 'RED5PRO_JWT_SECRET', issuer: 'RED5PRO_JWT_ISSUER', maxTtlMinutes: 'RED5PRO_JWT_TTL_MINUTES' },
+        'RED5PRO_JWT_*',
+      );
+    },
+  },
   // Red5 Pro tokens carry no claim of their own for sure: any JWT no other platform claims.
   explain: ({ token, header, claims }, { now, settings, fallback }) =>
     fallback && header !== undefined && claims !== undefined

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import pLimit from 'p-limit';
 import { type Clock, epochSeconds, resolveClock } from '../clock.js';
+import { createdFromEnv, envValue, requirePair } from '../env.js';
 import { RoomkeyError } from '../errors.js';
 import { targetField, targetListField, textField } from '../fields.js';
 import { rejectUnknownOptions } from '../options.js';
@@ -348,6 +349,21 @@ export const vonageDefinition: RoomkeyPlatform<VonageVideoSigner | VonageVideoSi
   requestFields: { session: VONAGE_SESSION_FIELD },
   grantFields: VONAGE_GRANT_FIELDS,
   create: (value, { clock }) => [vonagePlatform(signerFrom(value, createVonageVideoSigner, clock))],
+  env: {
+    variables: ['VONAGE_APPLICATION_ID', 'VONAGE_PRIVATE_KEY'],
+    read(env) {
+      const applicationId = envValue(env, 'VONAGE_APPLICATION_ID');
+      const privateKey = envValue(env, 'VONAGE_PRIVATE_KEY');
+      requirePair('VONAGE_APPLICATION_ID', applicationId, 'VONAGE_PRIVATE_KEY', privateKey);
+      if (applicationId === undefined || privateKey === undefined) return undefined;
+      // PEM text (`\n` escapes as .env files carry them) or a file path: the key loader reads either.
+      return createdFromEnv(
+        () => createVonageVideoSigner({ applicationId, privateKey }),
+        { applicationId: 'VONAGE_APPLICATION_ID', privateKey: 'VONAGE_PRIVATE_KEY' },
+        'VONAGE_*',
+      );
+    },
+  },
   explain: ({ token, header, claims }, { env, now, fallback }) =>
     !fallback && header !== undefined && claims?.scope === 'session.connect' && 'application_id' in claims
       ? explainVonageToken({ token, header, claims }, env, now)

@@ -3,12 +3,14 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  createRed5CloudClient,
   createTokenIssuer,
   type DeniedEvent,
   type IssuedEvent,
   type Logger,
   problemResponse,
   type RateLimiter,
+  Red5Client,
   red5CloudChatPlatform,
   red5CloudConferencePlatform,
   type TokenIssuer,
@@ -81,7 +83,12 @@ export async function startService(config: ServiceConfig, log: PinoLogger): Prom
     const cacheKey = allowed.join(',');
     let issuer = issuers.get(cacheKey);
     if (issuer === undefined) {
-      const { red5pro, red5cloud, vonage, opentok } = config.platforms;
+      const { red5pro, vonage, opentok } = config.platforms;
+      // The environment's Red5 Cloud value is always a client (platform-env makes the signers).
+      const red5cloud =
+        config.platforms.red5cloud === undefined || config.platforms.red5cloud instanceof Red5Client
+          ? config.platforms.red5cloud
+          : createRed5CloudClient(config.platforms.red5cloud);
       // Red5 Cloud gives two token kinds: each platform is added only when it is allowed itself,
       // so that a caller allowed chat gets no conference token, on any route.
       const cloud: TokenPlatform[] =

@@ -13,6 +13,7 @@ const KEYS = [
   {
     name: 'backend',
     sha256: 'a'.repeat(64),
+    users: ['kiosk-*'],
     role: 'subscriber',
     rooms: ['lobby'],
     platforms: ['red5pro'],

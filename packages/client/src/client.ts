@@ -155,7 +155,11 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     }
     const tokens = Object.values((json as Partial<TokenResponse> | undefined)?.tokens ?? {});
     const earliest = Math.min(...tokens.map((token) => Date.parse(token?.expiresAt as string)));
-    if (tokens.length === 0 || Number.isNaN(earliest) || tokens.some((token) => typeof token?.token !== 'string')) {
+    if (
+      tokens.length === 0 ||
+      Number.isNaN(earliest) ||
+      tokens.some((token) => typeof token?.token !== 'string' || token.token === '')
+    ) {
       throw new RoomkeyClientError(response.status, 'invalid_response', 'the answer is not a token response');
     }
     // The lifetime by the server's clock (Date against expiresAt), counted from when the request

@@ -125,6 +125,15 @@ describe('get', () => {
     expect(await rejection(client.get({ room: 'a' }))).toMatchObject({ code: 'invalid_response' });
   });
 
+  it('refuses an empty token string as invalid_response, never returns it', async () => {
+    const client = createTokenClient({ url: server.url });
+    const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+    server.answer = () => ({
+      body: { identity: 'bob', role: 'publisher', tokens: { red5pro: { token: '', expiresAt } } },
+    });
+    expect(await rejection(client.get({ room: 'a' }))).toMatchObject({ status: 200, code: 'invalid_response' });
+  });
+
   it('rejects a token that has expired or has less than 5 s left by the server clock, never returns it', async () => {
     const client = createTokenClient({ url: server.url });
     server.answer = () => tokenAnswer(-60_000);

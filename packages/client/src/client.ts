@@ -239,6 +239,8 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
           (fetched) => {
             if (stopped) return;
             attempt = 0;
+            // Scheduled before the app's callback runs: an onTokens that throws must not end the watch.
+            next(fetched.refreshAt - Date.now());
             if (fetched !== current) {
               current = fetched;
               reported = false;
@@ -250,7 +252,6 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
               });
               onTokens(fetched.body);
             }
-            next(fetched.refreshAt - Date.now());
           },
           (error: RoomkeyClientError) => {
             if (stopped) return;
@@ -261,7 +262,6 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
               return;
             }
             lastError = error;
-            if (!current) report(error);
             // Capped exponential backoff with "equal" jitter: a random wait in the upper half of
             // 2 s, 4 s, 8 s… 30 s, so that the shortest possible wait grows too (1 s, 2 s, 4 s…
             // 15 s). Retry-After may lengthen the wait, never shorten it: a server saying 0 is
@@ -269,6 +269,8 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
             const ceiling = Math.min(MAX_RETRY_DELAY_SECONDS, 2 * MIN_REQUEST_INTERVAL_SECONDS * 2 ** attempt) * 1000;
             attempt = Math.min(attempt + 1, 16);
             next(Math.max(ceiling / 2 + (Math.random() * ceiling) / 2, (error.retryAfterSeconds ?? 0) * 1000));
+            // After the retry is scheduled: an onError that throws must not end the watch.
+            if (!current) report(error);
           },
         );
       };

@@ -317,6 +317,56 @@ describe('watch', () => {
     },
   );
 
+  it('keeps refreshing when onTokens throws (the exception still reaches the host as unhandled)', async () => {
+    server.answer = (_request, index) => tokenAnswer(120_000, 0, index);
+    const thrown: unknown[] = [];
+    // The app's exception is not swallowed: it surfaces as an unhandled rejection, caught here.
+    const listeners = process.listeners('unhandledRejection');
+    process.removeAllListeners('unhandledRejection');
+    process.on('unhandledRejection', (reason) => thrown.push(reason));
+    try {
+      const delivered: string[] = [];
+      const client = createTokenClient({ url: server.url });
+      client.watch(
+        { room: 'a' },
+        {
+          onTokens: (body) => {
+            delivered.push(body.tokens.red5pro?.token ?? '');
+            if (delivered.length === 1) throw new Error('the app failed to connect');
+          },
+        },
+      );
+      await settle(1);
+      await new Promise((resolve) => setImmediate(resolve));
+      // Refreshed 60 s before expiry, as if nothing had thrown.
+      await vi.advanceTimersByTimeAsync(60_000);
+      await settle(2);
+      expect(delivered).toEqual(['token-0', 'token-1']);
+      expect(thrown.map((reason) => (reason as Error).message)).toEqual(['the app failed to connect']);
+      client.clear();
+    } finally {
+      process.removeAllListeners('unhandledRejection');
+      for (const listener of listeners) process.on('unhandledRejection', listener);
+    }
+  });
+
+  it('sends nothing more once onTokens or onError calls stop', async () => {
+    let failing = false;
+    server.answer = (_request, index) =>
+      failing ? problem(503, 'upstream_error', 'down') : tokenAnswer(120_000, 0, index);
+    const client = createTokenClient({ url: server.url });
+    const stopFromTokens = client.watch({ room: 'a' }, { onTokens: () => stopFromTokens() });
+    await settle(1);
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(server.requests).toHaveLength(1);
+    failing = true;
+    const stopFromError = client.watch({ room: 'b' }, { onTokens: () => {}, onError: () => stopFromError() });
+    await settle(2);
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(server.requests).toHaveLength(2);
+    client.clear();
+  });
+
   it('waits Retry-After on 429', async () => {
     server.answer = (_request, index) =>
       index === 0 ? problem(429, 'rate_limited', 'wait', { 'retry-after': '20' }) : tokenAnswer(3_600_000, 0, index);

@@ -228,6 +228,14 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
           onError?.(error);
         }
       };
+      // setTimeout waits at most MAX_DELAY (~24.8 days) and a token may live 30: waited in steps.
+      const watchExpiry = (deadline: number) => {
+        guard = later(deadline - Date.now(), () => {
+          if (Date.now() < deadline) return watchExpiry(deadline);
+          current = undefined;
+          report(lastError ?? new RoomkeyClientError(0, 'network_error', 'no fresh tokens before expiry'));
+        });
+      };
       const stop = () => {
         stopped = true;
         clearTimeout(timer);
@@ -246,10 +254,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
               reported = false;
               clearTimeout(guard);
               // A token never expires unannounced: if no replacement came, say so a second before.
-              guard = later(fetched.expiresAt - 1000 - Date.now(), () => {
-                current = undefined;
-                report(lastError ?? new RoomkeyClientError(0, 'network_error', 'no fresh tokens before expiry'));
-              });
+              watchExpiry(fetched.expiresAt - 1000);
               onTokens(fetched.body);
             }
           },

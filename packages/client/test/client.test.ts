@@ -350,6 +350,30 @@ describe('watch', () => {
     }
   });
 
+  it('watches a 30-day token (longer than setTimeout can wait) without a false alarm, refreshing it once due', async () => {
+    const day = 86_400_000;
+    server.answer = (_request, index) => tokenAnswer(30 * day, 0, index);
+    const events: string[] = [];
+    const client = createTokenClient({ url: server.url });
+    client.watch(
+      { session: 's' },
+      {
+        onTokens: (body) => events.push(`tokens ${body.tokens.red5pro?.token}`),
+        onError: (error) => events.push(`error ${error.code}`),
+      },
+    );
+    await settle(1);
+    // Past the ~24.8 days a single setTimeout can wait: nothing happens, the token has days left.
+    await vi.advanceTimersByTimeAsync(26 * day);
+    expect(events).toEqual(['tokens token-0']);
+    expect(server.requests).toHaveLength(1);
+    // Refreshed a minute before expiry, as any token.
+    await vi.advanceTimersByTimeAsync(4 * day - 30_000);
+    await settle(2);
+    expect(events).toEqual(['tokens token-0', 'tokens token-1']);
+    client.clear();
+  });
+
   it('sends nothing more once onTokens or onError calls stop', async () => {
     let failing = false;
     server.answer = (_request, index) =>

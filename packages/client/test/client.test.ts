@@ -326,7 +326,8 @@ describe('watch', () => {
     process.on('unhandledRejection', (reason) => thrown.push(reason));
     try {
       const delivered: string[] = [];
-      const client = createTokenClient({ url: server.url });
+      const transport = trackedFetch();
+      const client = createTokenClient({ url: server.url, fetch: transport.fetch });
       client.watch(
         { room: 'a' },
         {
@@ -336,11 +337,11 @@ describe('watch', () => {
           },
         },
       );
-      await settle(1);
-      await new Promise((resolve) => setImmediate(resolve));
+      await transport.idle();
       // Refreshed 60 s before expiry, as if nothing had thrown.
       await vi.advanceTimersByTimeAsync(60_000);
-      await settle(2);
+      await transport.idle();
+      expect(server.requests).toHaveLength(2);
       expect(delivered).toEqual(['token-0', 'token-1']);
       expect(thrown.map((reason) => (reason as Error).message)).toEqual(['the app failed to connect']);
       client.clear();
@@ -354,7 +355,8 @@ describe('watch', () => {
     const day = 86_400_000;
     server.answer = (_request, index) => tokenAnswer(30 * day, 0, index);
     const events: string[] = [];
-    const client = createTokenClient({ url: server.url });
+    const transport = trackedFetch();
+    const client = createTokenClient({ url: server.url, fetch: transport.fetch });
     client.watch(
       { session: 's' },
       {
@@ -362,14 +364,15 @@ describe('watch', () => {
         onError: (error) => events.push(`error ${error.code}`),
       },
     );
-    await settle(1);
+    await transport.idle();
     // Past the ~24.8 days a single setTimeout can wait: nothing happens, the token has days left.
     await vi.advanceTimersByTimeAsync(26 * day);
     expect(events).toEqual(['tokens token-0']);
     expect(server.requests).toHaveLength(1);
     // Refreshed a minute before expiry, as any token.
     await vi.advanceTimersByTimeAsync(4 * day - 30_000);
-    await settle(2);
+    await transport.idle();
+    expect(server.requests).toHaveLength(2);
     expect(events).toEqual(['tokens token-0', 'tokens token-1']);
     client.clear();
   });
@@ -378,14 +381,15 @@ describe('watch', () => {
     let failing = false;
     server.answer = (_request, index) =>
       failing ? problem(503, 'upstream_error', 'down') : tokenAnswer(120_000, 0, index);
-    const client = createTokenClient({ url: server.url });
+    const transport = trackedFetch();
+    const client = createTokenClient({ url: server.url, fetch: transport.fetch });
     const stopFromTokens = client.watch({ room: 'a' }, { onTokens: () => stopFromTokens() });
-    await settle(1);
+    await transport.idle();
     await vi.advanceTimersByTimeAsync(3_600_000);
     expect(server.requests).toHaveLength(1);
     failing = true;
     const stopFromError = client.watch({ room: 'b' }, { onTokens: () => {}, onError: () => stopFromError() });
-    await settle(2);
+    await transport.idle();
     await vi.advanceTimersByTimeAsync(3_600_000);
     expect(server.requests).toHaveLength(2);
     client.clear();

@@ -355,22 +355,32 @@ describe.each(MODES)('rate limits (in memory) through $label', (mode) => {
     expect(guesses).toEqual([500, 500, 500, 429, 429, 429]);
   });
 
-  it('gives the point back for a request identify refuses as malformed (400): a client mistake, not a guess', async () => {
+  it.each([
+    [
+      'gives the point back for a request identify refuses as malformed (400): a client mistake, not a guess',
+      new HttpProblem('invalid_request', 'Name the user in the Roomkey-User header.'),
+      [400, 400, 400, 400, 400],
+    ],
+    [
+      'keeps the point for any other refusal identify throws: a 404 "no such user" is a guess too',
+      new HttpProblem('not_found', 'No such account.'),
+      [404, 404, 429, 429, 429],
+    ],
+  ] as const)('%s', async (_name, problem, expected) => {
     const agent = agentFor(
       mode,
       {
         rateLimit: { failures: { points: 2, duration: 60 } },
         identify: () => {
-          throw new HttpProblem('invalid_request', 'Name the user in the Roomkey-User header.');
+          throw problem;
         },
       },
       true,
     );
-    const backend = '203.0.113.80';
+    const client = `203.0.113.${problem.status - 320}`;
     const statuses: number[] = [];
-    for (let index = 0; index < 5; index++)
-      statuses.push((await from(postJson(agent, { room: ROOM }), backend)).status);
-    expect(statuses).toEqual([400, 400, 400, 400, 400]);
+    for (let index = 0; index < 5; index++) statuses.push((await from(postJson(agent, { room: ROOM }), client)).status);
+    expect(statuses).toEqual(expected);
   });
 
   it('counts an IPv6 client by its /64: a fresh address in the same /64 is the same client', async () => {

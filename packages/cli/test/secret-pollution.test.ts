@@ -13,8 +13,8 @@ const KEYS = [
   {
     name: 'backend',
     sha256: 'a'.repeat(64),
-    role: 'subscriber',
     users: ['kiosk-*'],
+    role: 'subscriber',
     rooms: ['lobby'],
     platforms: ['red5pro'],
     transports: ['WHEP'],

@@ -466,6 +466,26 @@ describe('roomkey serve as an operated service', () => {
     expect(fromHelp.code).toBe(0);
   });
 
+  it('reads a configuration file saved with a byte order mark (as some editors write JSON) like any other', async () => {
+    const keys = [
+      {
+        name: 'kiosk',
+        sha256: 'a'.repeat(64),
+        role: 'subscriber',
+        users: ['kiosk-*'],
+        rooms: ['lobby'],
+        platforms: ['red5pro'],
+        transports: ['WHEP'],
+      },
+    ];
+    const text = JSON.stringify({ identity: { service: { keys } } });
+    const withBom = await roomkey(['serve', '--check', '--config', scratchFile('roomkey.json', `\uFEFF${text}`)], {
+      RED5PRO_JWT_SECRET: SECRET,
+    });
+    expect(withBom.stderr).toBe('');
+    expect(withBom.stdout).toMatch(/^configuration OK/);
+  });
+
   it('serves health, readiness, and Prometheus metrics on their own listener when asked', async () => {
     const key = await newKey();
     const config = oneKeyConfig(key);

@@ -155,7 +155,11 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     }
     const tokens = Object.values((json as Partial<TokenResponse> | undefined)?.tokens ?? {});
     const earliest = Math.min(...tokens.map((token) => Date.parse(token?.expiresAt as string)));
-    if (tokens.length === 0 || Number.isNaN(earliest) || tokens.some((token) => typeof token?.token !== 'string')) {
+    if (
+      tokens.length === 0 ||
+      Number.isNaN(earliest) ||
+      tokens.some((token) => typeof token?.token !== 'string' || token.token === '')
+    ) {
       throw new RoomkeyClientError(response.status, 'invalid_response', 'the answer is not a token response');
     }
     // The lifetime by the server's clock (Date against expiresAt), counted from when the request
@@ -224,6 +228,14 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
           onError?.(error);
         }
       };
+      // setTimeout waits at most MAX_DELAY (~24.8 days) and a token may live 30: waited in steps.
+      const watchExpiry = (deadline: number) => {
+        guard = later(deadline - Date.now(), () => {
+          if (Date.now() < deadline) return watchExpiry(deadline);
+          current = undefined;
+          report(lastError ?? new RoomkeyClientError(0, 'network_error', 'no fresh tokens before expiry'));
+        });
+      };
       const stop = () => {
         stopped = true;
         clearTimeout(timer);
@@ -235,18 +247,16 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
           (fetched) => {
             if (stopped) return;
             attempt = 0;
+            // Scheduled before the app's callback runs: an onTokens that throws must not end the watch.
+            next(fetched.refreshAt - Date.now());
             if (fetched !== current) {
               current = fetched;
               reported = false;
               clearTimeout(guard);
               // A token never expires unannounced: if no replacement came, say so a second before.
-              guard = later(fetched.expiresAt - 1000 - Date.now(), () => {
-                current = undefined;
-                report(lastError ?? new RoomkeyClientError(0, 'network_error', 'no fresh tokens before expiry'));
-              });
+              watchExpiry(fetched.expiresAt - 1000);
               onTokens(fetched.body);
             }
-            next(fetched.refreshAt - Date.now());
           },
           (error: RoomkeyClientError) => {
             if (stopped) return;
@@ -257,7 +267,6 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
               return;
             }
             lastError = error;
-            if (!current) report(error);
             // Capped exponential backoff with "equal" jitter: a random wait in the upper half of
             // 2 s, 4 s, 8 s… 30 s, so that the shortest possible wait grows too (1 s, 2 s, 4 s…
             // 15 s). Retry-After may lengthen the wait, never shorten it: a server saying 0 is
@@ -265,6 +274,8 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
             const ceiling = Math.min(MAX_RETRY_DELAY_SECONDS, 2 * MIN_REQUEST_INTERVAL_SECONDS * 2 ** attempt) * 1000;
             attempt = Math.min(attempt + 1, 16);
             next(Math.max(ceiling / 2 + (Math.random() * ceiling) / 2, (error.retryAfterSeconds ?? 0) * 1000));
+            // After the retry is scheduled: an onError that throws must not end the watch.
+            if (!current) report(error);
           },
         );
       };

@@ -125,6 +125,15 @@ describe('get', () => {
     expect(await rejection(client.get({ room: 'a' }))).toMatchObject({ code: 'invalid_response' });
   });
 
+  it('refuses an empty token string as invalid_response, never returns it', async () => {
+    const client = createTokenClient({ url: server.url });
+    const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+    server.answer = () => ({
+      body: { identity: 'bob', role: 'publisher', tokens: { red5pro: { token: '', expiresAt } } },
+    });
+    expect(await rejection(client.get({ room: 'a' }))).toMatchObject({ status: 200, code: 'invalid_response' });
+  });
+
   it('rejects a token that has expired or has less than 5 s left by the server clock, never returns it', async () => {
     const client = createTokenClient({ url: server.url });
     server.answer = () => tokenAnswer(-60_000);
@@ -307,6 +316,85 @@ describe('watch', () => {
       client.clear();
     },
   );
+
+  it('keeps refreshing when onTokens throws (the exception still reaches the host as unhandled)', async () => {
+    server.answer = (_request, index) => tokenAnswer(120_000, 0, index);
+    const thrown: unknown[] = [];
+    // The app's exception is not swallowed: it surfaces as an unhandled rejection, caught here.
+    const listeners = process.listeners('unhandledRejection');
+    process.removeAllListeners('unhandledRejection');
+    process.on('unhandledRejection', (reason) => thrown.push(reason));
+    try {
+      const delivered: string[] = [];
+      const transport = trackedFetch();
+      const client = createTokenClient({ url: server.url, fetch: transport.fetch });
+      client.watch(
+        { room: 'a' },
+        {
+          onTokens: (body) => {
+            delivered.push(body.tokens.red5pro?.token ?? '');
+            if (delivered.length === 1) throw new Error('the app failed to connect');
+          },
+        },
+      );
+      await transport.idle();
+      // Refreshed about 60 s before expiry, as if nothing had thrown (a timer cut to whole
+      // milliseconds may wake just before a fractional refresh time: then one floor of 1 s later).
+      await vi.advanceTimersByTimeAsync(61_000);
+      await transport.idle();
+      expect(server.requests).toHaveLength(2);
+      expect(delivered).toEqual(['token-0', 'token-1']);
+      expect(thrown.map((reason) => (reason as Error).message)).toEqual(['the app failed to connect']);
+      client.clear();
+    } finally {
+      process.removeAllListeners('unhandledRejection');
+      for (const listener of listeners) process.on('unhandledRejection', listener);
+    }
+  });
+
+  it('watches a 30-day token (longer than setTimeout can wait) without a false alarm, refreshing it once due', async () => {
+    const day = 86_400_000;
+    server.answer = (_request, index) => tokenAnswer(30 * day, 0, index);
+    const events: string[] = [];
+    const transport = trackedFetch();
+    const client = createTokenClient({ url: server.url, fetch: transport.fetch });
+    client.watch(
+      { session: 's' },
+      {
+        onTokens: (body) => events.push(`tokens ${body.tokens.red5pro?.token}`),
+        onError: (error) => events.push(`error ${error.code}`),
+      },
+    );
+    await transport.idle();
+    // Past the ~24.8 days a single setTimeout can wait: nothing happens, the token has days left.
+    await vi.advanceTimersByTimeAsync(26 * day);
+    expect(events).toEqual(['tokens token-0']);
+    expect(server.requests).toHaveLength(1);
+    // Refreshed a minute before expiry, as any token.
+    await vi.advanceTimersByTimeAsync(4 * day - 30_000);
+    await transport.idle();
+    expect(server.requests).toHaveLength(2);
+    expect(events).toEqual(['tokens token-0', 'tokens token-1']);
+    client.clear();
+  });
+
+  it('sends nothing more once onTokens or onError calls stop', async () => {
+    let failing = false;
+    server.answer = (_request, index) =>
+      failing ? problem(503, 'upstream_error', 'down') : tokenAnswer(120_000, 0, index);
+    const transport = trackedFetch();
+    const client = createTokenClient({ url: server.url, fetch: transport.fetch });
+    const stopFromTokens = client.watch({ room: 'a' }, { onTokens: () => stopFromTokens() });
+    await transport.idle();
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(server.requests).toHaveLength(1);
+    failing = true;
+    const stopFromError = client.watch({ room: 'b' }, { onTokens: () => {}, onError: () => stopFromError() });
+    await transport.idle();
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(server.requests).toHaveLength(2);
+    client.clear();
+  });
 
   it('waits Retry-After on 429', async () => {
     server.answer = (_request, index) =>

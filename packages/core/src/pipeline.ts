@@ -71,8 +71,9 @@ interface Exchange<Native> {
   reservation: Reservation | undefined;
   /**
    * Whether the point goes back: once the caller is identified, or when the request is refused
-   * before `identify` runs (a malformed body is no guess). Kept otherwise: a 401, a 403, an
-   * `identify` that throws (as a JWT check does on a forged token).
+   * before `identify` runs (a malformed body is no guess), or when `identify` refuses it as
+   * malformed (400) or a service it needs failed (5xx). Kept otherwise: a 401, a 403, an
+   * `identify` that throws anything else (as a JWT check does on a forged token).
    */
   refund: boolean;
 }
@@ -115,10 +116,15 @@ export function createTokenIssuer<Native>(
       } catch (thrown) {
         let error = thrown;
         if (error instanceof HttpProblem) {
-          // 401 and 403 are failed attempts. Anything else is not a guess at a credential: a
-          // request identify refused as malformed (400, such as a service key without its user
-          // header), or a platform, identity provider or store that failed (5xx).
-          exchange.refund = error.status !== 401 && error.status !== 403;
+          // 401 and 403 are failed attempts. Anything else before or after identify is not a guess
+          // at a credential. From identify itself only two refusals are not guesses either: a request
+          // it refused as malformed (400, such as a service key without its user header), or a
+          // platform, identity provider or store that failed (5xx); any other (a 404 "no such
+          // user") would let one address guess for free.
+          exchange.refund =
+            error.status !== 401 &&
+            error.status !== 403 &&
+            (exchange.refund || error.status === 400 || error.status >= 500);
           try {
             return await deny(error, exchange, config);
           } catch (failure) {

@@ -72,7 +72,8 @@ export function createHmacSecretKey(secret: unknown, option = 'secret'): KeyObje
  */
 export function checkSecretCharacters(secret: string, option: string): void {
   // A line break first: captured output may also hold colour codes, but its lines are the clue.
-  if (/[\r\n]/.test(secret)) {
+  // U+2028 and U+2029 are line breaks too (JavaScript and editors treat them so).
+  if (/[\r\n\u2028\u2029]/.test(secret)) {
     throw new TypeError(
       `${option} contains a line break: was it captured together with command output? ` +
         '`S="$(pnpm roomkey secret)"` also captures pnpm\'s banner: use `pnpm --silent roomkey secret`, ' +
@@ -80,13 +81,30 @@ export function checkSecretCharacters(secret: string, option: string): void {
     );
   }
   const found = CONTROL_CHARACTER.exec(secret)?.[0];
-  if (found === undefined) return;
-  const code = `U+${found.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
-  throw new TypeError(
-    `${option} contains a control character (${code}): was it copied from a terminal's coloured output ` +
-      'or a file with tabs? Set it again from the generated value alone.',
-  );
+  if (found !== undefined) {
+    throw new TypeError(
+      `${option} contains a control character (${codePoint(found)}): was it copied from a terminal's coloured output ` +
+        'or a file with tabs? Set it again from the generated value alone.',
+    );
+  }
+  // Invisible too, and no generator writes one: a byte order mark from a file saved by an editor,
+  // a zero-width or no-break space from a web page or a chat. The secret would sign silently with
+  // a key the media server does not have.
+  const invisible = INVISIBLE_OR_OTHER_SPACE.exec(secret)?.[0];
+  if (invisible !== undefined) {
+    throw new TypeError(
+      `${option} contains an invisible character or a space other than U+0020 (${codePoint(invisible)}): ` +
+        'was it copied from a web page or a chat, or read from a file saved with a byte order mark? ' +
+        'Set it again from the generated value alone.',
+    );
+  }
 }
+
+/** Format characters (zero-width spaces and joiners, the byte order mark, bidirectional marks) and every space but U+0020. */
+const INVISIBLE_OR_OTHER_SPACE = /\p{Cf}|[^\P{Zs} ]/u;
+
+const codePoint = (character: string) =>
+  `U+${(character.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
 
 /** A secret that repeats a unit this short at least twice (`aaaa…`, `abcabc…`, `0123456789abcdef` twice) is refused. */
 const MAX_PATTERN_LENGTH = 16;

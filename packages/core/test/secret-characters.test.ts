@@ -107,3 +107,27 @@ describe('what stays accepted', () => {
     expect(() => decodeRed5MasterSecret(masterKey, `  ${masterSecret}  `)).not.toThrow();
   });
 });
+
+describe('a shared secret with an invisible character, a Unicode line break or a non-ASCII space is refused by every signer', () => {
+  it.each(takers)('%s: refuses U+2028 and U+2029 as line breaks', async (name, take) => {
+    const plain = plainFor(name);
+    await expectTypeError(() => take(`> banner\u2028${plain}`, plain), LINE_BREAK);
+    await expectTypeError(() => take(`${plain}\u2029`, plain), LINE_BREAK);
+  });
+
+  it.each([
+    ['a byte order mark (a file saved by Notepad)', '\uFEFF', 'U+FEFF'],
+    ['a zero-width space', '\u200B', 'U+200B'],
+    ['a no-break space', '\u00A0', 'U+00A0'],
+    ['a right-to-left mark', '\u200F', 'U+200F'],
+  ])('refuses %s, naming the character and never the secret', async (_what, character, code) => {
+    for (const [name, take] of takers) {
+      const plain = plainFor(name);
+      const error = await expectTypeError(
+        () => take(`${character}${plain}`, plain),
+        new RegExp(`invisible character or a space other than U\\+0020 \\(${code.replace('+', '\\+')}\\)`),
+      );
+      expectNoLeak([error], [plain]);
+    }
+  });
+});

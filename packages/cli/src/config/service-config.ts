@@ -661,7 +661,8 @@ function readJsonFile(path: string): unknown {
     ]);
   }
   try {
-    const value: unknown = JSON.parse(text);
+    // A byte order mark is how some editors start a UTF-8 file; Node's own JSON loader skips it too.
+    const value: unknown = JSON.parse(text.replace(/^\uFEFF/, ''));
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new ConfigError([`${path}: the configuration must be a JSON object`]);
     }

@@ -67,6 +67,11 @@ const MIN_REQUEST_INTERVAL_SECONDS = 1;
 /** The longest wait between retries that the client chooses itself (`Retry-After` may say more). */
 const MAX_RETRY_DELAY_SECONDS = 30;
 /**
+ * The longest `Retry-After` a `watch` obeys: a server (or a proxy) saying days must not leave a
+ * signed-in user without tokens until then.
+ */
+const MAX_RETRY_AFTER_SECONDS = 3600;
+/**
  * A token with less than this left, by the server's clock, is refused (`token_too_short`): it
  * would expire before it can be used, and refreshing it would ask the server every few seconds.
  */
@@ -273,7 +278,12 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
             // not obeyed into a tight loop.
             const ceiling = Math.min(MAX_RETRY_DELAY_SECONDS, 2 * MIN_REQUEST_INTERVAL_SECONDS * 2 ** attempt) * 1000;
             attempt = Math.min(attempt + 1, 16);
-            next(Math.max(ceiling / 2 + (Math.random() * ceiling) / 2, (error.retryAfterSeconds ?? 0) * 1000));
+            next(
+              Math.max(
+                ceiling / 2 + (Math.random() * ceiling) / 2,
+                Math.min(error.retryAfterSeconds ?? 0, MAX_RETRY_AFTER_SECONDS) * 1000,
+              ),
+            );
             // After the retry is scheduled: an onError that throws must not end the watch.
             if (!current) report(error);
           },

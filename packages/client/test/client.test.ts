@@ -289,6 +289,23 @@ describe('watch', () => {
     client.clear();
   });
 
+  it('obeys Retry-After for at most an hour, whatever the server says', async () => {
+    server.answer = () => problem(429, 'rate_limited', 'busy', { 'retry-after': '86400' });
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    const transport = trackedFetch();
+    const client = createTokenClient({ url: server.url, fetch: transport.fetch });
+    client.watch({ room: 'a' }, { onTokens: () => {}, onError: () => {} });
+    await transport.idle();
+    expect(server.requests).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(3_599_000);
+    await transport.idle();
+    expect(server.requests).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1_000);
+    await transport.idle();
+    expect(server.requests).toHaveLength(2);
+    client.clear();
+  });
+
   it.each([
     ['already expired', -60_000, 'token_expired'],
     ['with 3 s left', 3_000, 'token_too_short'],

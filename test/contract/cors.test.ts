@@ -30,8 +30,9 @@ import { SECRET } from './support/tokens.js';
 const ALLOWED = 'https://app.example';
 const ORIGINS = [ALLOWED];
 const HEADERS = ['Content-Type', 'Authorization'];
-// @roomkey/client times refreshes by the Date header, which browsers hide cross-origin unless exposed.
-const EXPOSED = ['Date'];
+// @roomkey/client times refreshes by the Date header and retries by Retry-After, which browsers
+// hide cross-origin unless exposed.
+const EXPOSED = ['Date', 'Retry-After'];
 const KEY = 'cors-test-key';
 
 // biome-ignore lint/suspicious/noExplicitAny: the native request type differs per framework
@@ -128,5 +129,6 @@ describe.each(APPS)('$name in front of the token route', ({ build }) => {
     expectTokenResponse(res);
     expect(res.headers['access-control-allow-origin']).toBe(ALLOWED);
     expect(res.headers['access-control-expose-headers']?.toLowerCase()).toMatch(/\bdate\b/);
+    expect(res.headers['access-control-expose-headers']?.toLowerCase()).toMatch(/\bretry-after\b/);
   });
 });

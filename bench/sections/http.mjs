@@ -20,11 +20,13 @@ export const title = '4. HTTP: token route ÷ hand-written token route ÷ bare r
 const FRAMEWORKS = [
   { name: 'Express 5', script: 'express.mjs', rawAtLeast: 0.9, bareAtLeast: 0.9 },
   { name: 'Koa 3', script: 'koa.mjs', rawAtLeast: 0.9 },
-  { name: 'Fastify 5', script: 'fastify.mjs', rawAtLeast: 0.9, optional: true },
+  // plugin/tokens: the tokenRoutes plugin, where roomkey reads the body itself.
+  { name: 'Fastify 5', script: 'fastify.mjs', rawAtLeast: 0.9, optional: true, extraRoutes: ['plugin/tokens'] },
 ].filter(
   ({ script, optional }) => !optional || existsSync(fileURLToPath(new URL(`../servers/${script}`, import.meta.url))),
 );
 const ROUTES = ['bare', 'raw', 'tokens'];
+const routesOf = (framework) => [...ROUTES, ...(framework.extraRoutes ?? [])];
 const CONNECTIONS = 50;
 /** Both routes get the same request: only what the server does with it differs. */
 const REQUEST = {
@@ -75,9 +77,9 @@ async function stopServer(child) {
 }
 
 /** One request per route before timing: 200, and for /tokens a token roomkey's verifier accepts. */
-async function checkRoutes(target) {
+async function checkRoutes(target, routes) {
   const verifier = createRed5ProVerifier({ secret: SECRET, expectedIssuer: ISSUER, ttlMinutes: TTL_MINUTES });
-  for (const route of ROUTES) {
+  for (const route of routes) {
     const response = await fetch(`http://127.0.0.1:${target.port}/${route}`, REQUEST);
     const body = await response.json();
     if (response.status !== 200) throw new Error(`${target.name} /${route} answered ${response.status}`);
@@ -137,10 +139,10 @@ export async function run({ rounds, warmupSeconds, roundSeconds }) {
     for (const framework of FRAMEWORKS) {
       const server = await startServer(framework.script);
       servers.push(server);
-      await checkRoutes({ name: framework.name, port: server.port });
+      await checkRoutes({ name: framework.name, port: server.port }, routesOf(framework));
     }
     const contenders = FRAMEWORKS.flatMap((framework, index) =>
-      ROUTES.map((route) => ({
+      routesOf(framework).map((route) => ({
         name: `${framework.name} /${route}`,
         framework: framework.name,
         route,
@@ -158,9 +160,28 @@ export async function run({ rounds, warmupSeconds, roundSeconds }) {
       connections: CONNECTIONS,
       results,
       ratios: [
-        ...FRAMEWORKS.flatMap(({ name, rawAtLeast, bareAtLeast }) => {
+        ...FRAMEWORKS.flatMap(({ name, rawAtLeast, bareAtLeast, extraRoutes = [] }) => {
           const [bare, raw, tokens] = ROUTES.map((route) => find(name, route));
           return [
+            ...extraRoutes.flatMap((route) => {
+              const extra = find(name, route);
+              return [
+                ratio(
+                  `${name} /${route} ÷ raw createHmac route, req/s`,
+                  extra.requestsPerSecond,
+                  raw.requestsPerSecond,
+                ),
+                ...(raw.serverCpuUs === undefined
+                  ? []
+                  : [
+                      ratio(
+                        `${name} /${route} ÷ raw createHmac route, server CPU per request`,
+                        extra.serverCpuUs,
+                        raw.serverCpuUs,
+                      ),
+                    ]),
+              ];
+            }),
             ratio(
               `${name} token route ÷ raw createHmac route, req/s`,
               tokens.requestsPerSecond,

@@ -24,13 +24,28 @@ const SETTINGS = QUICK
     };
 
 /** In report order; a section with `pending` set is listed but not run. */
-const SECTIONS = [
-  [signing, SETTINGS.throughput],
-  [verification, SETTINGS.throughput],
-  [rs256, SETTINGS.throughput],
-  [http, SETTINGS.http],
-  [memory, SETTINGS.memory],
-];
+const ALL_SECTIONS = {
+  signing: [signing, SETTINGS.throughput],
+  verification: [verification, SETTINGS.throughput],
+  rs256: [rs256, SETTINGS.throughput],
+  http: [http, SETTINGS.http],
+  memory: [memory, SETTINGS.memory],
+};
+/**
+ * `BENCH_SECTIONS=http,signing` runs only those sections (for iterating on one area); such a
+ * partial run prints its report but writes no results, which stand for one whole run.
+ */
+const selected = process.env.BENCH_SECTIONS?.split(',')
+  .map((name) => name.trim())
+  .filter(Boolean);
+const unknown = selected?.filter((name) => !Object.hasOwn(ALL_SECTIONS, name)) ?? [];
+if (unknown.length > 0) {
+  throw new Error(
+    `BENCH_SECTIONS: unknown ${unknown.join(', ')}; choose among ${Object.keys(ALL_SECTIONS).join(', ')}`,
+  );
+}
+const PARTIAL = selected !== undefined && selected.length > 0;
+const SECTIONS = PARTIAL ? selected.map((name) => ALL_SECTIONS[name]) : Object.values(ALL_SECTIONS);
 
 const started = performance.now();
 const sections = [];
@@ -61,6 +76,10 @@ const failures = sections.flatMap((section) => section.failures ?? []);
 if (failures.length > 0) {
   process.stderr.write(`bench: HTTP runs saw errors, results not written:\n  ${failures.join('\n  ')}\n`);
   process.exitCode = 1;
+} else if (PARTIAL) {
+  process.stderr.write(
+    'bench: a partial run (BENCH_SECTIONS); bench/RESULTS.md and bench/results.json left as they were\n',
+  );
 } else {
   writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(run, null, 2)}\n`);
   writeFileSync(new URL('./RESULTS.md', import.meta.url), `${renderMarkdown(run)}\n`);

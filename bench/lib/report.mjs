@@ -46,9 +46,12 @@ function httpSection(section, settings) {
   return [
     `autocannon, ${section.connections} connections, ${settings.warmupSeconds} s warm-up per route (excluded), ` +
       `then ${settings.rounds} interleaved rounds of ${settings.roundSeconds} s; medians. Both routes get the same ` +
-      'POST with a JSON body and a bearer token. /bare answers `{"ok":true}`; /raw is the limit for a token route ' +
-      '(reads the body, signs with raw createHmac, no checks, same response); /tokens is `issueTokens()`. ' +
-      "Server CPU per request: the server process's user + system time over the requests it answered.",
+      'POST with a JSON body and a bearer token. /bare answers `{"ok":true}`; /raw is the hand-written route doing ' +
+      "the same work as roomkey's (bearer lookup, room check, HS256 with iat and jti via createHmac, the same JSON " +
+      "and headers, none of roomkey's other checks); /tokens is `issueTokens()`; on Fastify /plugin/tokens is the " +
+      '`tokenRoutes` plugin, where roomkey reads the body itself. Ratios between routes of one server are medians ' +
+      "of each round's quotient. Server CPU per request: the server process's user + system time over the requests " +
+      'it answered.',
     table(
       ['server', 'route', 'req/s', 'p99 latency', 'server CPU per request', 'requests', 'non-2xx', 'errors'],
       section.results.map((r) => [

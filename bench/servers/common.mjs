@@ -1,9 +1,13 @@
 // What both bench servers share. Each serves three routes to the same request:
 //   POST /bare    a small JSON body, nothing else;
-//   POST /raw     the limit for a token route: reads the JSON body and signs one HS256 token with
-//                 raw createHmac, with no checks at all (what nobody should ship, as a yardstick),
-//                 with the claims roomkey writes (iat and a random jti included) and the same
-//                 response headers, so both routes answer the same bytes but for the ids;
+//   POST /raw     the same work as /tokens written by hand, as issue 19's harness has it: the
+//                 bearer lookup (the Authorization header compared with the expected one, 401
+//                 otherwise), the room check (a valid room name, granted: 400 otherwise), one
+//                 HS256 token signed with raw createHmac, with the claims roomkey writes (iat and
+//                 a random jti included), the same JSON and the same response headers, so both
+//                 routes answer the same bytes but for the ids. None of roomkey's other checks
+//                 (the request's shape and fields, the identity's form, the role lattice, the
+//                 signer's claim checks, the body's limits): that is the handler's overhead;
 //   POST /tokens  roomkey's issueTokens() issuing one Red5 Pro token.
 // run.mjs passes the secret in the environment.
 import { createHmac, createSecretKey, randomUUID } from 'node:crypto';
@@ -17,12 +21,28 @@ export const tokenOptions = (authorizationOf) => ({
 });
 
 export const RAW_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+const ROOM = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const UNAUTHENTICATED = JSON.stringify({ title: 'Unauthenticated', status: 401 });
+const BAD_ROOM = JSON.stringify({ title: 'Invalid room', status: 400 });
 const key = createSecretKey(Buffer.from(SECRET, 'utf8'));
 const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
 
-/** The /raw route's work, given the Node request: the response body, as roomkey's would look. */
+/**
+ * The /raw route's work, given the Node request: `[status, body]`, the success body as
+ * roomkey's would look. The bearer is looked up before the body is read, as a framework's auth
+ * middleware would.
+ */
 export async function rawTokenResponse(req) {
-  return rawTokenBody(await readJson(req));
+  if (req.headers.authorization !== BEARER) return [401, UNAUTHENTICATED];
+  return rawTokenAnswer(BEARER, await readJson(req));
+}
+
+/** The /raw route's work once a framework has parsed the body (Fastify): `[status, body]`. */
+export function rawTokenAnswer(authorization, request) {
+  if (authorization !== BEARER) return [401, UNAUTHENTICATED];
+  const room = request?.room;
+  if (typeof room !== 'string' || !ROOM.test(room)) return [400, BAD_ROOM];
+  return [200, rawTokenBody(room, request.transports)];
 }
 
 function readJson(req) {
@@ -37,8 +57,7 @@ function readJson(req) {
   });
 }
 
-/** The /raw route's work once a framework has parsed the body: the response body. */
-export function rawTokenBody(request) {
+function rawTokenBody(room, transports) {
   const iat = Math.floor(Date.now() / 1000);
   const exp = iat + TTL_MINUTES * 60 - 30;
   const payload = {
@@ -46,8 +65,8 @@ export function rawTokenBody(request) {
     iss: ISSUER,
     name: 'John Doe',
     roles: 'red5-publisher,red5-subscriber',
-    'red5-transport': request.transports.join(','),
-    'red5-room': request.room,
+    'red5-transport': transports.join(','),
+    'red5-room': room,
     exp,
     iat,
     jti: randomUUID(),

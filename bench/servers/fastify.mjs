@@ -1,14 +1,19 @@
-import { issueTokens } from '@roomkey/fastify';
+import { issueTokens, tokenRoutes } from '@roomkey/fastify';
 import Fastify from 'fastify';
-import { announce, RAW_HEADERS, rawTokenBody, tokenOptions } from './common.mjs';
+import { announce, RAW_HEADERS, rawTokenAnswer, tokenOptions } from './common.mjs';
 
 const app = Fastify();
-// Fastify parses JSON bodies itself, and every route here takes the body it parsed: /tokens is
-// issueTokens() as a route handler (the tokenRoutes plugin, where roomkey reads the body, is
-// measured apart in bench/README.md).
+// Fastify parses JSON bodies itself, and /bare, /raw and /tokens take the body it parsed:
+// /tokens is issueTokens() as a route handler. /plugin/tokens is the tokenRoutes plugin, where
+// roomkey reads the raw body itself (its limits and timeout) in a scope of its own.
 app.post('/bare', () => ({ ok: true }));
-app.post('/raw', (request, reply) => reply.headers(RAW_HEADERS).send(rawTokenBody(request.body)));
-app.all('/tokens', issueTokens(tokenOptions((request) => request.headers.authorization)));
+app.post('/raw', (request, reply) => {
+  const [status, body] = rawTokenAnswer(request.headers.authorization, request.body);
+  return reply.code(status).headers(RAW_HEADERS).send(body);
+});
+const options = tokenOptions((request) => request.headers.authorization);
+app.all('/tokens', issueTokens(options));
+await app.register(tokenRoutes(options), { prefix: '/plugin' });
 await app.ready();
 
 announce(app.server);

@@ -10,7 +10,8 @@ router.post('/bare', (ctx) => {
   ctx.body = { ok: true };
 });
 router.post('/raw', async (ctx) => {
-  const body = await rawTokenResponse(ctx.req);
+  const [status, body] = await rawTokenResponse(ctx.req);
+  ctx.status = status;
   ctx.set(RAW_HEADERS);
   ctx.body = body;
 });

@@ -224,11 +224,12 @@ export function readJsonBody(
   if (!(source.bodyUsed ?? (isNodeStream(stream) && isConsumed(stream)))) {
     if (stream === null) return parseJson('');
     if (!isNodeStream(stream)) return readWebStream(stream, limit, declared, timeoutMs).then(parseJson);
-    if (isComplete(stream)) return parseJson(readBuffered(stream, limit));
+    if (isComplete(stream, declared)) return parseJson(readBuffered(stream, limit));
     // A handler that runs while Node's parser is still in the packet that carried the headers
-    // (Express, Koa) sees the body one turn later: wait that turn before setting up a reader.
+    // (Express, Koa, Fastify's tokenRoutes) sees the body one turn later: wait that turn before
+    // setting up a reader.
     return Promise.resolve(stream).then((later) =>
-      isComplete(later)
+      isComplete(later, declared)
         ? parseJson(readBuffered(later, limit))
         : readStream(later, limit, declared, timeoutMs).then(parseJson),
     );
@@ -332,17 +333,29 @@ function tooLarge(limit: number): HttpProblem {
   return new HttpProblem('payload_too_large', `The request body is larger than ${limit} bytes.`);
 }
 
-/** Node's HTTP parser has put the whole body into the stream's buffer, and nobody has read it. */
-const isComplete = (stream: Readable) =>
-  (stream as { complete?: unknown }).complete === true && !stream.readableDidRead;
+/**
+ * Node's HTTP parser has put the whole body into the stream's buffer, and nobody has read it:
+ * the message is complete, or the stream holds as many bytes as the declared Content-Length
+ * (the parser never passes on more, and a turn after the headers the body of a small request
+ * is there while `complete` is set only in a later callback). Without that second case every
+ * request on Express and Fastify's tokenRoutes paid for a reader, its listeners and its timer.
+ */
+const isComplete = (stream: Readable, declared: string | undefined) =>
+  !stream.readableDidRead &&
+  ((stream as { complete?: unknown }).complete === true ||
+    (declared !== undefined &&
+      stream.readableEncoding === null &&
+      stream.readableLength > 0 &&
+      stream.readableLength === Number(declared)));
 
 /**
- * The body of a Node request that has arrived whole (`message.complete`: Node's HTTP parser has
- * read it all into the stream's buffer, and checked it against its Content-Length): taken in
- * one synchronous read, with no timer and no listeners. The stream then ends as usual.
+ * The body of a Node request that has arrived whole (see `isComplete`): taken in one
+ * synchronous read, with no timer and no listeners. The stream then ends as usual: one whose
+ * message is not marked complete yet is left flowing, as a reader would, so that it still ends.
  */
 function readBuffered(stream: Readable, limit: number): string {
   const data = stream.read() as Buffer | string | null;
+  if ((stream as { complete?: unknown }).complete !== true) stream.resume();
   if (data === null) return '';
   const bytes = typeof data === 'string' ? Buffer.from(data) : data;
   if (bytes.length > limit) throw tooLarge(limit);

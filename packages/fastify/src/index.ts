@@ -195,7 +195,12 @@ export function tokenRoutes<Req extends FastifyRequest = FastifyRequest>(
   return function roomkeyTokenRoutes(scope, _options, done) {
     // Encapsulated: the app's parsers and bodyLimit stay as they are for every other route.
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', (_request, _payload, leaveUnread) => leaveUnread(null));
+    const leaveUnread = (_request: FastifyRequest, _payload: unknown, done: (error: null) => void) => done(null);
+    scope.addContentTypeParser('*', leaveUnread);
+    // The same parser named for JSON too, though '*' already covers it: Fastify caches the
+    // parser it finds for a Content-Type string only when it is found by name, so without this
+    // every token request parsed its Content-Type again (≈ 1 µs in the HTTP benchmark).
+    scope.addContentTypeParser('application/json', leaveUnread);
     const issuer = issuerFor(scope.log);
     // The scope's request type is Fastify's default; the app's own is what `Req` describes.
     for (const [protocol, path] of served) {

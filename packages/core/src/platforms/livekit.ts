@@ -389,12 +389,28 @@ const CLIENT_FIELDS = {
 } as const;
 
 /**
+ * The room configuration a client may send: agents to dispatch, what LiveKit's client SDKs send
+ * (`agentName`, `agentMetadata`, `deployment`). The rest of LiveKit's room configuration is the
+ * app's to grant: `egress` records or streams the room to a destination of the sender's choosing
+ * (the recording right roomkey never gives), and the room's options (`name`, `max_participants`,
+ * timeouts, `metadata`…) hold for everyone in the room.
+ */
+function checkClientRoomConfig(roomConfig: Readonly<Record<string, unknown>>): void {
+  for (const key of Object.keys(roomConfig)) {
+    if (key !== 'agents') {
+      throw new HttpProblem('forbidden', 'room_config from a client may only name agents to dispatch (agents).');
+    }
+  }
+}
+
+/**
  * `livekit`: LiveKit's standard token endpoint, which every LiveKit client SDK calls
  * (`TokenSource.endpoint(url)`): `POST { room_name, participant_identity, participant_name,
  * participant_metadata, participant_attributes, room_config }` → `201 { server_url,
  * participant_token }`. The identity is the signed-in user's (another one: 403); the room must
  * be granted (403); a name, metadata, attributes or room configuration the grant's
- * `livekit.clientMay` does not allow is 403.
+ * `livekit.clientMay` does not allow is 403, and so is a client's room configuration that does
+ * more than dispatch agents.
  */
 export const LIVEKIT_ROUTE: PlatformRoute = {
   tokenName: 'livekit',
@@ -432,6 +448,7 @@ export const LIVEKIT_ROUTE: PlatformRoute = {
       if (allowed[name] !== true) {
         throw new HttpProblem('forbidden', `You may not set ${field}: your grant does not allow it.`);
       }
+      if (field === 'room_config') checkClientRoomConfig(value as Record<string, unknown>);
       livekit = { ...livekit, [name]: value };
     }
     return { ...grant, livekit };

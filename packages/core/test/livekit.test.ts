@@ -168,6 +168,16 @@ describe('LiveKit access tokens', () => {
     for (const url of ['wss://a.livekit.cloud', 'ws://127.0.0.1:7880', 'https://a.example', 'http://localhost:7880']) {
       expect(createLiveKitSigner({ apiKey: API_KEY, apiSecret: API_SECRET, url }).url).toBe(url);
     }
+    // The URL is answered to clients as it is written: a line break from an env file, a tab or a
+    // space (which the URL parser drops) would reach them, so each is refused at start-up.
+    for (const url of [
+      'wss://a.livekit.cloud\n',
+      ' wss://a.livekit.cloud',
+      'wss://a.live\tkit.cloud',
+      'wss://a.livekit.cloud\r',
+    ]) {
+      await expectTypeError(() => createLiveKitSigner({ apiKey: API_KEY, apiSecret: API_SECRET, url }), /livekit\.url/);
+    }
     await expectTypeError(
       () => createLiveKitSigner({ apiKey: API_KEY, apiSecret: API_SECRET, ttl: 1 } as never),
       /unknown option "ttl"/,

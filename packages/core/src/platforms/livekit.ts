@@ -178,7 +178,8 @@ export function createLiveKitSigner(options: LiveKitOptions): LiveKitSigner {
 function checkUrl(url: unknown): string | undefined {
   if (url === undefined) return undefined;
   const message = 'livekit.url must be the server URL, wss://… (or ws://, https://, http://), such as LIVEKIT_URL';
-  if (typeof url !== 'string') throw new TypeError(message);
+  // Answered to clients as written: whitespace the URL parser drops (a line break from an env file) is refused.
+  if (typeof url !== 'string' || /[\s\p{Cc}]/u.test(url)) throw new TypeError(message);
   let parsed: URL;
   try {
     parsed = new URL(url);

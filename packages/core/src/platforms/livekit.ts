@@ -41,6 +41,8 @@ export const LIVEKIT_MAX_TTL_SECONDS = 6 * 60 * 60;
 /** Participant metadata roomkey writes, at most (tokens travel in a URL when a client connects). */
 export const LIVEKIT_MAX_METADATA_LENGTH = 4096;
 const MAX_NAME_LENGTH = 256;
+/** As roomkey's user ids (and Red5 Pro's subject). */
+const MAX_IDENTITY_LENGTH = 256;
 const MAX_ATTRIBUTES = 32;
 const MAX_ATTRIBUTE_KEY_LENGTH = 128;
 const MAX_ATTRIBUTE_VALUE_LENGTH = 1024;
@@ -199,8 +201,12 @@ function checkUrl(url: unknown): string | undefined {
 /** The claims for one participant: the role's rights, every right it lacks written out as `false`. */
 function liveKitClaims(input: LiveKitSignInput, apiKey: string, now: number): LiveKitClaims {
   const { identity, room, role } = input;
-  if (typeof identity !== 'string' || identity.length === 0) {
-    throw new RoomkeyError('invalid_claim', 'identity must be a non-empty string');
+  // identify's ids pass this; a direct caller (roomkey sign livekit) is held to the same text rules.
+  if (!isPrintable(identity, MAX_IDENTITY_LENGTH, 1)) {
+    throw new RoomkeyError(
+      'invalid_claim',
+      `identity must be 1-${MAX_IDENTITY_LENGTH} characters without control characters`,
+    );
   }
   if (typeof room !== 'string' || !NAME_PATTERN.test(room)) {
     throw new RoomkeyError('invalid_claim', 'room must be a valid room name');

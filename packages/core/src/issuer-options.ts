@@ -242,7 +242,9 @@ function checkAppPlatform(platform: TokenPlatform): void {
   }
   const { tokenName } = platform;
   if (typeof tokenName !== 'string' || tokenName === '' || tokenName === '__proto__') {
-    throw new TypeError("a platform's tokenName must be a non-empty string other than __proto__ (the key under tokens in the answer)");
+    throw new TypeError(
+      "a platform's tokenName must be a non-empty string other than __proto__ (the key under tokens in the answer)",
+    );
   }
   if (!isLifetime(platform.maxTtlSeconds)) {
     throw new TypeError(`platform "${tokenName}": maxTtlSeconds must be a whole number of seconds, at least 1`);

@@ -129,6 +129,28 @@ describe.each(MODES)('LiveKit through $label', (mode) => {
     });
   });
 
+  it("a client allowed room_config may only dispatch agents, never start egress or set the room's options", async () => {
+    const open = liveKitApp(mode, { ...PUBLISHER, livekit: { clientMay: { roomConfig: true } } });
+    for (const roomConfig of [
+      // Egress records or streams the room to a destination of the client's choosing: roomRecord's right.
+      { egress: { room: { room_name: ROOM, file_outputs: [{ filepath: 'x.mp4' }] } } },
+      { agents: [{ agent_name: 'helper' }], egress: { participant: {} } },
+      { max_participants: 1 },
+      { empty_timeout: 86400 },
+      { metadata: 'room metadata' },
+      { name: 'room-other' },
+    ]) {
+      const problem = expectProblem(
+        await endpoint(open, { room_name: ROOM, room_config: roomConfig }),
+        403,
+        'forbidden',
+      );
+      expect(problem.detail).toMatch(/room_config/);
+    }
+    const res = await endpoint(open, { room_name: ROOM, room_config: { agents: [{ agent_name: 'helper' }] } });
+    expect(res.status, res.text).toBe(201);
+  });
+
   it('GET is 405, and a subscriber gets a subscriber token', async () => {
     const agent = liveKitApp(mode, { role: 'subscriber', rooms: 'any' });
     const get = await agent.get(LIVEKIT_ROUTE).set('authorization', bearer('carol'));

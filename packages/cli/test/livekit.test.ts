@@ -47,6 +47,13 @@ describe('roomkey sign livekit', () => {
       ENV,
     );
     expect(long.code).toBe(2);
+    const escaped = await roomkey(
+      ['sign', 'livekit', '--subject', 'ann\u001b[31m', '--room', 'r', '--role', 'subscriber'],
+      ENV,
+    );
+    expect(escaped.code).toBe(2);
+    expect(escaped.stderr).toMatch(/identity must be/);
+    expect(escaped.stdout + escaped.stderr).not.toContain('\u001b');
   });
 });
 
@@ -85,6 +92,34 @@ describe('roomkey inspect on LiveKit tokens', () => {
     const unverified = await roomkey(['inspect'], {}, `${await other.toJwt()}\n`);
     expect(unverified.code).toBe(0);
     expect(unverified.stdout).toMatch(/SIGNATURE NOT CHECKED/);
+  });
+});
+
+describe('roomkey inspect on a token written to attack the terminal', () => {
+  // A token under inspection comes from anywhere: its strings must not reach the terminal as
+  // escape sequences (clear the screen, set the window title, forge a verdict line).
+  const hostile = (header: object, claims: object) =>
+    `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
+  const ESC = '\u001b[2J\u001b]0;title\u0007\rACCEPTED\u009b';
+  // Every control character but the line breaks the report is written in.
+  const hasControl = (text: string) => [...text].some((character) => character !== '\n' && /\p{Cc}/u.test(character));
+
+  it('prints control characters of a LiveKit or Red5 Pro token escaped, never raw', async () => {
+    for (const token of [
+      hostile(
+        { alg: 'HS256' },
+        { iss: 'k', sub: `ann${ESC}`, nbf: 1, exp: 4e9, video: { room: `r${ESC}`, roomJoin: true, [`x${ESC}`]: 1 } },
+      ),
+      hostile(
+        { alg: 'HS256', typ: `JWT${ESC}` },
+        { sub: `ann${ESC}`, roles: 'red5-publisher', 'red5-room': `r${ESC}`, exp: 4e9 },
+      ),
+    ]) {
+      const result = await roomkey(['inspect'], {}, `${token}\n`);
+      expect(result.stdout).toMatch(/\\u001b/);
+      expect(hasControl(result.stdout)).toBe(false);
+      expect(hasControl(result.stderr)).toBe(false);
+    }
   });
 });
 

@@ -215,6 +215,7 @@ function configuredPlatforms<Native>(options: TokenIssuerOptions<Native>, clock:
   }
   if (options.platforms !== undefined) {
     if (!Array.isArray(options.platforms)) throw new TypeError('platforms must be an array');
+    for (const platform of options.platforms) checkAppPlatform(platform);
     add(options.platforms, 'platforms');
   }
   if (platforms.length === 0) {
@@ -224,6 +225,38 @@ function configuredPlatforms<Native>(options: TokenIssuerOptions<Native>, clock:
     );
   }
   return platforms;
+}
+
+const isLifetime = (seconds: unknown) => Number.isSafeInteger(seconds) && (seconds as number) >= 1;
+
+/**
+ * An app's platform, checked once: a lifetime that is no whole number of seconds (NaN from an
+ * unset variable, Infinity) would become every token's `exp`, and a token name that is no plain
+ * key would vanish from the answer's `tokens`.
+ */
+function checkAppPlatform(platform: TokenPlatform): void {
+  if (typeof platform !== 'object' || platform === null) {
+    throw new TypeError(
+      'platforms must be an array of platform objects { tokenName, addressedBy, maxTtlSeconds, issue }',
+    );
+  }
+  const { tokenName } = platform;
+  if (typeof tokenName !== 'string' || tokenName === '' || tokenName === '__proto__') {
+    throw new TypeError(
+      "a platform's tokenName must be a non-empty string other than __proto__ (the key under tokens in the answer)",
+    );
+  }
+  if (!isLifetime(platform.maxTtlSeconds)) {
+    throw new TypeError(`platform "${tokenName}": maxTtlSeconds must be a whole number of seconds, at least 1`);
+  }
+  if (platform.defaultTtlSeconds !== undefined && !isLifetime(platform.defaultTtlSeconds)) {
+    throw new TypeError(`platform "${tokenName}": defaultTtlSeconds must be a whole number of seconds, at least 1`);
+  }
+  if (typeof platform.issue !== 'function') {
+    throw new TypeError(
+      `platform "${tokenName}": issue must be a function ({ identity, grant, role, target, ttlSeconds }) => { token, expiresAt }`,
+    );
+  }
 }
 
 /**

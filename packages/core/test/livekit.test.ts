@@ -158,6 +158,15 @@ describe('LiveKit access tokens', () => {
     }
   });
 
+  it('refuses an identity with a control character or beyond 256 characters, as the Red5 Pro signer does', () => {
+    // A direct caller (roomkey sign livekit --subject) is not checked by identify's rules: a terminal
+    // escape would be written into the token and printed back by the command line.
+    for (const identity of ['', 'ann\u001b[31m', 'ann\n', 'a\u0000', 'x'.repeat(257)]) {
+      expect(() => signer.sign({ identity, room: 'stage', role: 'publisher' })).toThrow(/identity must be/);
+    }
+    expect(signer.sign({ identity: 'x'.repeat(256), room: 'stage', role: 'publisher' }).claims.sub).toHaveLength(256);
+  });
+
   it('checks its options at start-up: key, secret (as LiveKit, at least 32 bytes) and URL', async () => {
     await expectTypeError(() => createLiveKitSigner({ apiKey: undefined, apiSecret: API_SECRET }), /apiKey/);
     await expectTypeError(() => createLiveKitSigner({ apiKey: API_KEY, apiSecret: undefined }), /apiSecret is missing/);
@@ -167,6 +176,16 @@ describe('LiveKit access tokens', () => {
     }
     for (const url of ['wss://a.livekit.cloud', 'ws://127.0.0.1:7880', 'https://a.example', 'http://localhost:7880']) {
       expect(createLiveKitSigner({ apiKey: API_KEY, apiSecret: API_SECRET, url }).url).toBe(url);
+    }
+    // The URL is answered to clients as it is written: a line break from an env file, a tab or a
+    // space (which the URL parser drops) would reach them, so each is refused at start-up.
+    for (const url of [
+      'wss://a.livekit.cloud\n',
+      ' wss://a.livekit.cloud',
+      'wss://a.live\tkit.cloud',
+      'wss://a.livekit.cloud\r',
+    ]) {
+      await expectTypeError(() => createLiveKitSigner({ apiKey: API_KEY, apiSecret: API_SECRET, url }), /livekit\.url/);
     }
     await expectTypeError(
       () => createLiveKitSigner({ apiKey: API_KEY, apiSecret: API_SECRET, ttl: 1 } as never),

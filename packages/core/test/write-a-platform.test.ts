@@ -125,4 +125,23 @@ describe('Write a platform (README)', () => {
       /addressed by "stream", which is no request field/,
     );
   });
+
+  it('a platform whose name, lifetimes or issue the pipeline cannot use stops the start', () => {
+    const good = example.inHouseMediaPlatform({ secret: SECRET });
+    const start = (platform: unknown) =>
+      createTokenIssuer({ identify: () => null, platforms: [platform as typeof good] });
+    expect(() => start(good)).not.toThrow();
+    // maxTtlSeconds from Number(process.env.UNSET) is NaN: every token's exp would be NaN, written as null.
+    for (const maxTtlSeconds of [Number.NaN, Number.POSITIVE_INFINITY, 0, -60, 1.5, '3600']) {
+      expect(() => start({ ...good, maxTtlSeconds })).toThrow(/platform "media": maxTtlSeconds must be/);
+    }
+    for (const defaultTtlSeconds of [Number.NaN, Number.POSITIVE_INFINITY, 0, '600']) {
+      expect(() => start({ ...good, defaultTtlSeconds })).toThrow(/platform "media": defaultTtlSeconds must be/);
+    }
+    for (const tokenName of ['', 5, undefined, '__proto__']) {
+      expect(() => start({ ...good, tokenName })).toThrow(/tokenName must be/);
+    }
+    expect(() => start({ ...good, issue: undefined })).toThrow(/platform "media": issue must be a function/);
+    expect(() => start(null)).toThrow(/platforms must be an array of platform objects/);
+  });
 });

@@ -155,8 +155,20 @@ function decode(token: string): Required<DecodedToken> | string {
 }
 
 function show(value: unknown): string {
-  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? '(absent)');
+  const text = visible(typeof value === 'string' ? value : (JSON.stringify(value) ?? '(absent)'));
   return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
+
+/**
+ * Text from a token (a claim's name or value, a rule's message quoting one) as the terminal shows
+ * it: control, line-separating and bidirectional characters written as `\u…` escapes, so a token
+ * cannot clear the screen, set the window title or add a forged verdict line.
+ */
+function visible(text: string): string {
+  return text.replace(
+    /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu,
+    (character) => `\\u${(character.codePointAt(0) as number).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** The report as a person reads it: what the token says, then each rule and the verdict. */
@@ -169,22 +181,24 @@ export function render(report: Report, style: Style): string {
         .join(', ')}`,
     );
   }
-  const width = Math.max(8, ...report.explained.map((entry) => entry.claim.length));
+  const width = Math.max(8, ...report.explained.map((entry) => visible(entry.claim).length));
   for (const entry of report.explained) {
     const value = entry.value === undefined ? style.dim('(absent)') : show(entry.value);
-    lines.push(`  ${entry.claim.padEnd(width)}  ${value}\n  ${' '.repeat(width)}  ${style.dim(entry.meaning)}`);
+    lines.push(
+      `  ${visible(entry.claim).padEnd(width)}  ${value}\n  ${' '.repeat(width)}  ${style.dim(entry.meaning)}`,
+    );
   }
   lines.push('', style.bold('Checks'));
   const ruleWidth = Math.max(...report.checks.map((check) => check.rule.length));
   for (const check of report.checks) {
     const mark =
       check.status === 'pass' ? style.green('✓') : check.status === 'fail' ? style.red('✗') : style.yellow('-');
-    lines.push(`  ${mark} ${check.rule.padEnd(ruleWidth)}  ${check.message}`);
+    lines.push(`  ${mark} ${check.rule.padEnd(ruleWidth)}  ${visible(check.message)}`);
   }
   lines.push('');
   const failed = report.checks.find((check) => check.status === 'fail');
   if (report.verdict === 'refused' && failed !== undefined) {
-    lines.push(`${style.red(style.bold('REFUSED'))} (rule: ${failed.rule}): ${failed.message}`);
+    lines.push(`${style.red(style.bold('REFUSED'))} (rule: ${failed.rule}): ${visible(failed.message)}`);
   } else if (report.verdict === 'accepted') {
     lines.push(`${style.green(style.bold('ACCEPTED'))}: every rule passed, signature included.`);
   } else {

@@ -41,6 +41,8 @@ export const LIVEKIT_MAX_TTL_SECONDS = 6 * 60 * 60;
 /** Participant metadata roomkey writes, at most (tokens travel in a URL when a client connects). */
 export const LIVEKIT_MAX_METADATA_LENGTH = 4096;
 const MAX_NAME_LENGTH = 256;
+/** As roomkey's user ids (and Red5 Pro's subject). */
+const MAX_IDENTITY_LENGTH = 256;
 const MAX_ATTRIBUTES = 32;
 const MAX_ATTRIBUTE_KEY_LENGTH = 128;
 const MAX_ATTRIBUTE_VALUE_LENGTH = 1024;
@@ -178,7 +180,8 @@ export function createLiveKitSigner(options: LiveKitOptions): LiveKitSigner {
 function checkUrl(url: unknown): string | undefined {
   if (url === undefined) return undefined;
   const message = 'livekit.url must be the server URL, wss://… (or ws://, https://, http://), such as LIVEKIT_URL';
-  if (typeof url !== 'string') throw new TypeError(message);
+  // Answered to clients as written: whitespace the URL parser drops (a line break from an env file) is refused.
+  if (typeof url !== 'string' || /[\s\p{Cc}]/u.test(url)) throw new TypeError(message);
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -198,8 +201,12 @@ function checkUrl(url: unknown): string | undefined {
 /** The claims for one participant: the role's rights, every right it lacks written out as `false`. */
 function liveKitClaims(input: LiveKitSignInput, apiKey: string, now: number): LiveKitClaims {
   const { identity, room, role } = input;
-  if (typeof identity !== 'string' || identity.length === 0) {
-    throw new RoomkeyError('invalid_claim', 'identity must be a non-empty string');
+  // identify's ids pass this; a direct caller (roomkey sign livekit) is held to the same text rules.
+  if (!isPrintable(identity, MAX_IDENTITY_LENGTH, 1)) {
+    throw new RoomkeyError(
+      'invalid_claim',
+      `identity must be 1-${MAX_IDENTITY_LENGTH} characters without control characters`,
+    );
   }
   if (typeof room !== 'string' || !NAME_PATTERN.test(room)) {
     throw new RoomkeyError('invalid_claim', 'room must be a valid room name');
@@ -389,12 +396,28 @@ const CLIENT_FIELDS = {
 } as const;
 
 /**
+ * The room configuration a client may send: agents to dispatch, what LiveKit's client SDKs send
+ * (`agentName`, `agentMetadata`, `deployment`). The rest of LiveKit's room configuration is the
+ * app's to grant: `egress` records or streams the room to a destination of the sender's choosing
+ * (the recording right roomkey never gives), and the room's options (`name`, `max_participants`,
+ * timeouts, `metadata`…) hold for everyone in the room.
+ */
+function checkClientRoomConfig(roomConfig: Readonly<Record<string, unknown>>): void {
+  for (const key of Object.keys(roomConfig)) {
+    if (key !== 'agents') {
+      throw new HttpProblem('forbidden', 'room_config from a client may only name agents to dispatch (agents).');
+    }
+  }
+}
+
+/**
  * `livekit`: LiveKit's standard token endpoint, which every LiveKit client SDK calls
  * (`TokenSource.endpoint(url)`): `POST { room_name, participant_identity, participant_name,
  * participant_metadata, participant_attributes, room_config }` → `201 { server_url,
  * participant_token }`. The identity is the signed-in user's (another one: 403); the room must
  * be granted (403); a name, metadata, attributes or room configuration the grant's
- * `livekit.clientMay` does not allow is 403.
+ * `livekit.clientMay` does not allow is 403, and so is a client's room configuration that does
+ * more than dispatch agents.
  */
 export const LIVEKIT_ROUTE: PlatformRoute = {
   tokenName: 'livekit',
@@ -432,6 +455,7 @@ export const LIVEKIT_ROUTE: PlatformRoute = {
       if (allowed[name] !== true) {
         throw new HttpProblem('forbidden', `You may not set ${field}: your grant does not allow it.`);
       }
+      if (field === 'room_config') checkClientRoomConfig(value as Record<string, unknown>);
       livekit = { ...livekit, [name]: value };
     }
     return { ...grant, livekit };

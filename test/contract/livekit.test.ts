@@ -151,6 +151,22 @@ describe.each(MODES)('LiveKit through $label', (mode) => {
     expect(res.status, res.text).toBe(201);
   });
 
+  it("a client allowed attributes may not set LiveKit's reserved lk. ones (posing as an agent)", async () => {
+    const open = liveKitApp(mode, { ...PUBLISHER, livekit: { clientMay: { attributes: true } } });
+    for (const attributes of [{ 'lk.agent.state': 'speaking' }, { team: 'red', 'lk.publish_on_behalf': 'alice' }]) {
+      const problem = expectProblem(
+        await endpoint(open, { room_name: ROOM, participant_attributes: attributes }),
+        403,
+        'forbidden',
+      );
+      expect(problem.detail).toMatch(/lk\./);
+    }
+    const res = await endpoint(open, { room_name: ROOM, participant_attributes: { team: 'red', 'lkx.ok': 'yes' } });
+    expect(res.status, res.text).toBe(201);
+    const claims = await verify((JSON.parse(res.text) as { participant_token: string }).participant_token);
+    expect(claims.attributes).toEqual({ team: 'red', 'lkx.ok': 'yes' });
+  });
+
   it('GET is 405, and a subscriber gets a subscriber token', async () => {
     const agent = liveKitApp(mode, { role: 'subscriber', rooms: 'any' });
     const get = await agent.get(LIVEKIT_ROUTE).set('authorization', bearer('carol'));

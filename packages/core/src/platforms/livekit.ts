@@ -411,13 +411,29 @@ function checkClientRoomConfig(roomConfig: Readonly<Record<string, unknown>>): v
 }
 
 /**
+ * Attributes a client may send: none under LiveKit's reserved `lk.` prefix, which LiveKit's
+ * agents and UIs read (`lk.agent.state`, `lk.publish_on_behalf`): a client must not pose as an
+ * agent or publish on another's behalf. The app's own `grant.livekit.attributes` may set them.
+ */
+function checkClientAttributes(attributes: Readonly<Record<string, unknown>>): void {
+  for (const key of Object.keys(attributes)) {
+    if (key.startsWith('lk.')) {
+      throw new HttpProblem(
+        'forbidden',
+        "participant_attributes from a client may not use LiveKit's reserved lk. prefix.",
+      );
+    }
+  }
+}
+
+/**
  * `livekit`: LiveKit's standard token endpoint, which every LiveKit client SDK calls
  * (`TokenSource.endpoint(url)`): `POST { room_name, participant_identity, participant_name,
  * participant_metadata, participant_attributes, room_config }` → `201 { server_url,
  * participant_token }`. The identity is the signed-in user's (another one: 403); the room must
  * be granted (403); a name, metadata, attributes or room configuration the grant's
  * `livekit.clientMay` does not allow is 403, and so is a client's room configuration that does
- * more than dispatch agents.
+ * more than dispatch agents, or a client's attribute under LiveKit's reserved `lk.` prefix.
  */
 export const LIVEKIT_ROUTE: PlatformRoute = {
   tokenName: 'livekit',
@@ -456,6 +472,7 @@ export const LIVEKIT_ROUTE: PlatformRoute = {
         throw new HttpProblem('forbidden', `You may not set ${field}: your grant does not allow it.`);
       }
       if (field === 'room_config') checkClientRoomConfig(value as Record<string, unknown>);
+      if (field === 'participant_attributes') checkClientAttributes(value as Record<string, unknown>);
       livekit = { ...livekit, [name]: value };
     }
     return { ...grant, livekit };

@@ -210,6 +210,8 @@ function configuredPlatforms<Native>(options: TokenIssuerOptions<Native>, clock:
     }
   };
   for (const entry of BUILT_IN_PLATFORMS as readonly RoomkeyPlatform<unknown>[]) {
+    // Own properties only: a polluted Object.prototype.livekit must not configure a platform.
+    if (!Object.hasOwn(options, entry.option)) continue;
     const value = (options as unknown as Record<string, unknown>)[entry.option];
     if (value !== undefined) add(entry.create(value, { clock }), entry.option);
   }

@@ -211,3 +211,31 @@ describe('a polluted Object.prototype opens nothing a grant left out', () => {
     expect((await ask({ room: 'lobby' })).status).toBe(200);
   });
 });
+
+describe('a polluted Object.prototype configures no platform', () => {
+  it('an issuer created while Object.prototype.livekit is set issues no livekit token', async () => {
+    const { createTokenIssuer } = await import('../src/index.js');
+    const polluted = Object.prototype as Record<string, unknown>;
+    polluted.livekit = { apiKey: 'APIpolluted', apiSecret: 'pollution-livekit-secret-3k9m2q8w7e4r1t6y' };
+    let issuer: ReturnType<typeof createTokenIssuer>;
+    try {
+      issuer = createTokenIssuer({
+        identify: () => ({ id: 'ann' }),
+        authorize: () => ({ role: 'subscriber', rooms: ['lobby'], transports: ['WHEP'] }),
+        red5pro: { secret: 'pollution-test-secret-8f3k2m9q4w7e1r6t5y0u' },
+      });
+    } finally {
+      delete polluted.livekit;
+    }
+    const response = await issuer.handle({
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      stream: null,
+      bodyUsed: true,
+      parsedBody: { room: 'lobby' },
+      native: {},
+    });
+    expect(response.status).toBe(200);
+    expect(Object.keys(JSON.parse(response.body as string).tokens)).toEqual(['red5pro']);
+  });
+});

@@ -307,6 +307,12 @@ function checkLiveKitGrant(value: unknown): LiveKitGrant {
 export const LIVEKIT_GRANT_FIELD: GrantField<LiveKitGrant> = {
   message: GRANT_MESSAGE,
   check: (value) => (isLiveKitGrant(value) ? value : undefined),
+  // In roomkey serve, a caller's `livekit` cap is its grant's: left out, LiveKit tokens carry the
+  // role's rights only and the endpoint lets a client set nothing (clientMay opens fields).
+  serviceCap: {
+    schema: v.custom<LiveKitGrant>(isLiveKitGrant, GRANT_MESSAGE.replace('grant.livekit', 'livekit')),
+    hint: 'an object such as { "data": true, "clientMay": { "name": true } }',
+  },
 };
 
 /** The LiveKit platform object also carries its signer's URL, for LiveKit's token endpoint. */
@@ -397,6 +403,7 @@ const CLIENT_FIELDS = {
  * `livekit.clientMay` does not allow is 403.
  */
 export const LIVEKIT_ROUTE: PlatformRoute = {
+  path: '/livekit-token',
   tokenName: 'livekit',
   needs: 'LiveKit credentials with the server URL: livekit: { apiKey, apiSecret, url }',
   status: 201,

@@ -1,0 +1,83 @@
+import {
+  BUILT_IN_PLATFORMS,
+  type PlatformRoute,
+  type RequestField,
+  type RoomkeyPlatform,
+  type ServiceCap,
+  type TokenProtocol,
+} from '@roomkey/core';
+
+/*
+ * What `roomkey serve` and the CLI know about platforms, all read from `@roomkey/core`'s
+ * registry: a platform added there (its token names, request and grant fields, routes,
+ * environment variables) reaches serve's configuration, caps and routes with no change here.
+ */
+
+const PLATFORMS = BUILT_IN_PLATFORMS as readonly RoomkeyPlatform<unknown, string, string>[];
+
+/** Every token name a platform of the registry issues, in the registry's order: `platforms`' values. */
+export const KNOWN_TOKEN_NAMES: readonly string[] = [...new Set(PLATFORMS.flatMap((platform) => platform.tokenNames))];
+
+/** Every request field a platform of the registry reads (shared fields are one object). */
+export const REQUEST_FIELDS: ReadonlyMap<string, RequestField> = new Map(
+  PLATFORMS.flatMap((platform) => Object.entries(platform.requestFields ?? {})),
+);
+
+/**
+ * The target caps: a grant list (`rooms`) and the request field it lists values of (`room`), for
+ * every target field of the registry that the grant lists (`rooms`, `channels`, `sessions`…).
+ */
+export const TARGET_CAPS: readonly { readonly list: string; readonly field: string }[] = [
+  ...REQUEST_FIELDS.entries(),
+].flatMap(([field, spec]) =>
+  (spec.kind ?? 'target') === 'target' && spec.grantList !== undefined ? [{ list: spec.grantList, field }] : [],
+);
+
+/** A grant field a platform lets serve take as a caller's cap (Red5 Pro's `transports`, LiveKit's `livekit`). */
+export interface ServiceCapField {
+  readonly name: string;
+  readonly cap: ServiceCap;
+  /** The platforms that declare it: a caller that can reach one of them needs it when it is required. */
+  readonly platforms: readonly RoomkeyPlatform<unknown, string, string>[];
+}
+
+export const SERVICE_CAPS: readonly ServiceCapField[] = (() => {
+  const found = new Map<
+    string,
+    { name: string; cap: ServiceCap; platforms: RoomkeyPlatform<unknown, string, string>[] }
+  >();
+  for (const platform of PLATFORMS) {
+    for (const [name, field] of Object.entries(platform.grantFields ?? {})) {
+      if (field.serviceCap === undefined) continue;
+      const entry = found.get(name) ?? { name, cap: field.serviceCap, platforms: [] };
+      entry.platforms.push(platform);
+      found.set(name, entry);
+    }
+  }
+  return [...found.values()];
+})();
+
+/** A route a platform adds beside `/tokens`, with the path serve mounts it at. */
+export interface ExtraRoute {
+  readonly protocol: TokenProtocol;
+  readonly path: string;
+  readonly route: PlatformRoute;
+}
+
+/** The platforms' routes that name a path and the one token they answer with (serve mounts only those). */
+export const EXTRA_ROUTES: readonly ExtraRoute[] = PLATFORMS.flatMap((platform) =>
+  Object.entries(platform.routes ?? {}).flatMap(([protocol, route]) =>
+    route.path !== undefined && route.tokenName !== undefined
+      ? [{ protocol: protocol as TokenProtocol, path: route.path, route }]
+      : [],
+  ),
+);
+
+/** The platforms with environment variables, for help texts and messages: `LiveKit: LIVEKIT_API_KEY, …`. */
+export function platformVariables(): string[] {
+  return PLATFORMS.flatMap((platform) =>
+    platform.env === undefined ? [] : [`${platform.title}: ${platform.env.variables.join(', ')}`],
+  );
+}
+
+export { PLATFORMS };

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { ConfigError, loadServiceConfig } from '../config/service-config.js';
 import { EXIT } from '../output.js';
+import { tokenRoutes } from '../service/routes.js';
 import { type CommandContext, example } from './context.js';
 
 /** `roomkey serve`: the token service for backends in any language, until SIGTERM or SIGINT. */
@@ -39,7 +40,8 @@ export function serveCommand(context: CommandContext): Command {
           `configuration OK: tokens ${config.tokenNames.join(', ')}; identity ${identity.join(' and ')}; ` +
             `${config.serviceKeys.length} service key(s); listens on ${config.host}:${config.port}; ` +
             `metrics ${config.metrics === false ? 'off' : `on ${config.metrics.host}:${config.metrics.port}`}; ` +
-            `CORS ${config.corsOrigins.length === 0 ? 'off' : config.corsOrigins.join(', ')}\n`,
+            `CORS ${config.corsOrigins.length === 0 ? 'off' : config.corsOrigins.join(', ')}; ` +
+            `routes POST ${[...tokenRoutes(config).keys()].join(', ')}\n`,
         );
         return;
       }

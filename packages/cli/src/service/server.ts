@@ -10,45 +10,18 @@ import {
   problemResponse,
   type RateLimiter,
   type TokenIssuer,
-  type TokenProtocol,
   type TokenResponse,
   tokenIssuerFor,
 } from '@roomkey/core';
 import { Redis } from 'ioredis';
 import type { Logger as PinoLogger } from 'pino';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
-import { EXTRA_ROUTES } from '../config/registry.js';
 import type { ServiceConfig, TokenName } from '../config/service-config.js';
 import { corsHeaders, preflight } from './cors.js';
 import { createServiceIdentity } from './identity.js';
 import { createMetrics } from './metrics.js';
 import { toTokenRequest, writeResponse } from './node-http.js';
-
-/** A token route: its protocol, and the one token it answers with (none for `/tokens`). */
-interface TokenRoute {
-  readonly protocol: TokenProtocol;
-  readonly tokenName: string | undefined;
-}
-
-/**
- * The token routes: `POST /tokens`, and each route a platform of the registry adds at its path
- * (the Red5 SDK's two, LiveKit's `/livekit-token`), mounted only when its platform is configured
- * and can serve it (LiveKit's endpoint needs LIVEKIT_URL).
- */
-export function tokenRoutes(config: Pick<ServiceConfig, 'tokenPlatforms'>): ReadonlyMap<string, TokenRoute> {
-  const routes = new Map<string, TokenRoute>([['/tokens', { protocol: 'roomkey', tokenName: undefined }]]);
-  for (const { protocol, path, route } of EXTRA_ROUTES) {
-    const platform = config.tokenPlatforms.find((candidate) => candidate.tokenName === route.tokenName);
-    if (platform === undefined || routes.has(path)) continue;
-    try {
-      route.checkPlatform?.(platform);
-    } catch {
-      continue;
-    }
-    routes.set(path, { protocol, tokenName: route.tokenName });
-  }
-  return routes;
-}
+import { type TokenRoute, tokenRoutes } from './routes.js';
 
 /** What one request did, for its single log line. */
 interface RequestRecord {

@@ -45,6 +45,8 @@ describe('roomkey serve with LiveKit, for service keys', () => {
     ]);
   });
   afterAll(() => service.stop());
+  /** LiveKit's endpoint, asked by a key for ann. */
+  const endpoint = (key: Key, body: object) => post(service, body, asKey(key, 'ann'), '/livekit-token');
 
   it('gives a key allowed livekit a token the SDK verifier accepts from POST /tokens {room}', async () => {
     const answer = await post(service, { room: 'class-1' }, asKey(classes, 'ann'));
@@ -59,12 +61,7 @@ describe('roomkey serve with LiveKit, for service keys', () => {
   });
 
   it("answers LiveKit's standard endpoint: 201 { server_url, participant_token } for the key's user and room", async () => {
-    const answer = await post(
-      service,
-      { room_name: 'class-2', participant_identity: 'ann' },
-      asKey(classes, 'ann'),
-      '/livekit-token',
-    );
+    const answer = await endpoint(classes, { room_name: 'class-2', participant_identity: 'ann' });
     expect(answer.status, JSON.stringify(answer.body)).toBe(201);
     expect(answer.body.server_url).toBe(SERVER_URL);
     const claims = await verify(answer.body.participant_token);
@@ -75,33 +72,18 @@ describe('roomkey serve with LiveKit, for service keys', () => {
   it('holds the room cap on both routes, and another participant_identity is refused', async () => {
     const outside = await post(service, { room: 'staff' }, asKey(classes, 'ann'));
     expect(outside.status).toBe(403);
-    const endpoint = await post(service, { room_name: 'staff' }, asKey(classes, 'ann'), '/livekit-token');
-    expect(endpoint.status).toBe(403);
-    expect(endpoint.body).not.toHaveProperty('participant_token');
-    const other = await post(
-      service,
-      { room_name: 'class-1', participant_identity: 'bob' },
-      asKey(classes, 'ann'),
-      '/livekit-token',
-    );
+    const refused = await endpoint(classes, { room_name: 'staff' });
+    expect(refused.status).toBe(403);
+    expect(refused.body).not.toHaveProperty('participant_token');
+    const other = await endpoint(classes, { room_name: 'class-1', participant_identity: 'bob' });
     expect(other.status).toBe(403);
   });
 
   it("lets a client set its name only when the key's livekit cap says clientMay.name (closed by default)", async () => {
-    const closed = await post(
-      service,
-      { room_name: 'class-1', participant_name: 'Ann' },
-      asKey(classes, 'ann'),
-      '/livekit-token',
-    );
+    const closed = await endpoint(classes, { room_name: 'class-1', participant_name: 'Ann' });
     expect(closed.status).toBe(403);
     expect(closed.body.detail).toMatch(/participant_name/);
-    const open = await post(
-      service,
-      { room_name: 'lobby', participant_name: 'Ann' },
-      asKey(named, 'ann'),
-      '/livekit-token',
-    );
+    const open = await endpoint(named, { room_name: 'lobby', participant_name: 'Ann' });
     expect(open.status, JSON.stringify(open.body)).toBe(201);
     const claims = await verify(open.body.participant_token);
     expect(claims).toMatchObject({ name: 'Ann', video: { room: 'lobby', canPublish: false, canSubscribe: true } });
@@ -111,10 +93,10 @@ describe('roomkey serve with LiveKit, for service keys', () => {
     const answer = await post(service, { room: 'class-1' }, asKey(streams, 'ann'));
     expect(answer.status).toBe(200);
     expect(Object.keys(tokensOf(answer))).toEqual(['red5pro']);
-    const endpoint = await post(service, { room_name: 'class-1' }, asKey(streams, 'ann'), '/livekit-token');
-    expect(endpoint.status).toBe(403);
-    expect(endpoint.body).toMatchObject({ code: 'forbidden' });
-    expect(endpoint.body).not.toHaveProperty('participant_token');
+    const refused = await endpoint(streams, { room_name: 'class-1' });
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ code: 'forbidden' });
+    expect(refused.body).not.toHaveProperty('participant_token');
   });
 
   it('answers the CORS preflight of /livekit-token for an allowed origin only', async () => {

@@ -3,7 +3,7 @@
  * standard endpoint `POST /livekit-token` give tokens livekit-server-sdk's TokenVerifier accepts,
  * to service keys and OIDC users allowed `livekit`, within their room caps; nobody else gets one.
  */
-import { generateSecret } from '@roomkey/core';
+import { BUILT_IN_PLATFORMS, generateSecret } from '@roomkey/core';
 import { TokenVerifier } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IDP_AUDIENCE, type IdpStandIn, startIdpStandIn } from '../../../test/support/idp-stand-in.js';
@@ -161,6 +161,17 @@ describe('roomkey serve with LiveKit, for OIDC users', () => {
 });
 
 describe('roomkey serve: LiveKit configuration', () => {
+  it("lists every platform of the registry in --help, with its variables, LiveKit's among them", async () => {
+    const help = await roomkey(['serve', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain(
+      'LiveKit: tokens livekit; LIVEKIT_API_KEY, LIVEKIT_API_SECRET, LIVEKIT_URL; caps livekit; routes /livekit-token',
+    );
+    for (const platform of BUILT_IN_PLATFORMS) {
+      for (const variable of platform.env?.variables ?? []) expect(help.stdout).toContain(variable);
+    }
+  });
+
   it('mounts /livekit-token only with LIVEKIT_URL, and --check lists the routes', async () => {
     const key = await newKey();
     const file = configFile([entry('k', key, { role: 'publisher', rooms: 'any', platforms: ['livekit'] })]);

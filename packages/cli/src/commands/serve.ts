@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { platformHelp } from '../config/registry.js';
 import { ConfigError, loadServiceConfig } from '../config/service-config.js';
 import { EXIT } from '../output.js';
 import { tokenRoutes } from '../service/routes.js';
@@ -7,12 +8,15 @@ import { type CommandContext, example } from './context.js';
 /** `roomkey serve`: the token service for backends in any language, until SIGTERM or SIGINT. */
 export function serveCommand(context: CommandContext): Command {
   return new Command('serve')
-    .description('run the standalone token service (POST /tokens, /healthz, /readyz, /metrics)')
+    .description(
+      "run the standalone token service (POST /tokens and the configured platforms' routes, /healthz, /readyz, /metrics)",
+    )
     .option(
       '--config <path>',
       'the JSON configuration file (default ROOMKEY_CONFIG); secrets come from the environment',
     )
     .option('--check', 'check the configuration and the environment, say what would run, and exit')
+    .addHelpText('after', platformHelp())
     .addHelpText(
       'after',
       example(

@@ -73,10 +73,27 @@ export const EXTRA_ROUTES: readonly ExtraRoute[] = PLATFORMS.flatMap((platform) 
   ),
 );
 
-/** The platforms with environment variables, for help texts and messages: `LiveKit: LIVEKIT_API_KEY, …`. */
-export function platformVariables(): string[] {
-  return PLATFORMS.flatMap((platform) =>
-    platform.env === undefined ? [] : [`${platform.title}: ${platform.env.variables.join(', ')}`],
+/**
+ * `roomkey serve --help`'s list of platforms, read from the registry: each one's tokens, the
+ * variables that configure it, the caps it adds and its routes.
+ */
+export function platformHelp(): string {
+  const lines = PLATFORMS.flatMap((platform) => {
+    if (platform.env === undefined) return [];
+    const caps = SERVICE_CAPS.filter(({ platforms }) => platforms.includes(platform)).map(({ name }) => name);
+    const paths = EXTRA_ROUTES.filter(({ route }) => platform.tokenNames.includes(route.tokenName as string)).map(
+      ({ path }) => path,
+    );
+    return [
+      `  ${platform.title}: tokens ${platform.tokenNames.join(', ')}; ${platform.env.variables.join(', ')}` +
+        (caps.length > 0 ? `; caps ${caps.join(', ')}` : '') +
+        (paths.length > 0 ? `; routes ${paths.join(', ')}` : ''),
+    ];
+  });
+  return (
+    "\nPlatforms (from @roomkey/core's registry; a platform is configured when its variables are set):\n" +
+    `${lines.join('\n')}\n` +
+    `Target caps of a service key or OIDC: ${TARGET_CAPS.map(({ list }) => list).join(', ')}.\n`
   );
 }
 

@@ -161,14 +161,19 @@ describe('roomkey serve with LiveKit, for OIDC users', () => {
 });
 
 describe('roomkey serve: LiveKit configuration', () => {
-  it("lists every platform of the registry in --help, with its variables, LiveKit's among them", async () => {
+  it("lists every platform of the registry in serve's and inspect's --help, with its variables, LiveKit's among them", async () => {
     const help = await roomkey(['serve', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain(
       'LiveKit: tokens livekit; LIVEKIT_API_KEY, LIVEKIT_API_SECRET, LIVEKIT_URL; caps livekit; routes /livekit-token',
     );
+    const inspectHelp = await roomkey(['inspect', '--help']);
+    expect(inspectHelp.stdout).toContain('LiveKit: LIVEKIT_API_KEY, LIVEKIT_API_SECRET, LIVEKIT_URL');
     for (const platform of BUILT_IN_PLATFORMS) {
-      for (const variable of platform.env?.variables ?? []) expect(help.stdout).toContain(variable);
+      for (const variable of platform.env?.variables ?? []) {
+        expect(help.stdout).toContain(variable);
+        if (platform.explain !== undefined) expect(inspectHelp.stdout).toContain(variable);
+      }
     }
   });
 

@@ -97,4 +97,13 @@ export function platformHelp(): string {
   );
 }
 
+/** The variables each platform that explains its tokens checks them with, for `roomkey inspect --help`. */
+export function explainVariables(): string[] {
+  return PLATFORMS.flatMap((platform) =>
+    platform.explain === undefined || platform.env === undefined
+      ? []
+      : [`  ${platform.title}: ${platform.env.variables.join(', ')}`],
+  );
+}
+
 export { PLATFORMS };

@@ -189,6 +189,7 @@ describe('roomkey serve: LiveKit configuration', () => {
     expect(withoutUrl.stdout).toContain('; routes POST /tokens\n');
     const service = await serve(noUrl, ['--config', file]);
     try {
+      expect(service.lines().find((line) => line.event === 'roomkey.listening')?.routes).toEqual(['/tokens']);
       const tokens = await post(service, { room: 'a' }, asKey(key));
       expect(Object.keys(tokensOf(tokens))).toEqual(['livekit']);
       expect((await post(service, { room_name: 'a' }, asKey(key), '/livekit-token')).status).toBe(404);

@@ -93,6 +93,7 @@ export function serveCommand(context: CommandContext): Command {
           url: service.url,
           metrics: service.metricsUrl ?? 'off',
           tokens: config.tokenNames,
+          routes: [...tokenRoutes(config).keys()],
           identity: [...(config.oidc ? ['oidc'] : []), ...(config.serviceKeys.length > 0 ? ['service'] : [])],
           rateLimit: config.redisUrl === undefined ? 'memory' : 'redis',
         },

@@ -13,49 +13,17 @@ import {
  * environment variables) reaches serve's configuration, caps and routes with no change here.
  */
 
-const PLATFORMS = BUILT_IN_PLATFORMS as readonly RoomkeyPlatform<unknown, string, string>[];
+type AnyPlatform = RoomkeyPlatform<unknown, string, string>;
 
-/** Every token name a platform of the registry issues, in the registry's order: `platforms`' values. */
-export const KNOWN_TOKEN_NAMES: readonly string[] = [...new Set(PLATFORMS.flatMap((platform) => platform.tokenNames))];
-
-/** Every request field a platform of the registry reads (shared fields are one object). */
-export const REQUEST_FIELDS: ReadonlyMap<string, RequestField> = new Map(
-  PLATFORMS.flatMap((platform) => Object.entries(platform.requestFields ?? {})),
-);
-
-/**
- * The target caps: a grant list (`rooms`) and the request field it lists values of (`room`), for
- * every target field of the registry that the grant lists (`rooms`, `channels`, `sessions`…).
- */
-export const TARGET_CAPS: readonly { readonly list: string; readonly field: string }[] = [
-  ...REQUEST_FIELDS.entries(),
-].flatMap(([field, spec]) =>
-  (spec.kind ?? 'target') === 'target' && spec.grantList !== undefined ? [{ list: spec.grantList, field }] : [],
-);
+const PLATFORMS = BUILT_IN_PLATFORMS as readonly AnyPlatform[];
 
 /** A grant field a platform lets serve take as a caller's cap (Red5 Pro's `transports`, LiveKit's `livekit`). */
 export interface ServiceCapField {
   readonly name: string;
   readonly cap: ServiceCap;
   /** The platforms that declare it: a caller that can reach one of them needs it when it is required. */
-  readonly platforms: readonly RoomkeyPlatform<unknown, string, string>[];
+  readonly platforms: readonly AnyPlatform[];
 }
-
-export const SERVICE_CAPS: readonly ServiceCapField[] = (() => {
-  const found = new Map<
-    string,
-    { name: string; cap: ServiceCap; platforms: RoomkeyPlatform<unknown, string, string>[] }
-  >();
-  for (const platform of PLATFORMS) {
-    for (const [name, field] of Object.entries(platform.grantFields ?? {})) {
-      if (field.serviceCap === undefined) continue;
-      const entry = found.get(name) ?? { name, cap: field.serviceCap, platforms: [] };
-      entry.platforms.push(platform);
-      found.set(name, entry);
-    }
-  }
-  return [...found.values()];
-})();
 
 /** A route a platform adds beside `/tokens`, with the path serve mounts it at. */
 export interface ExtraRoute {
@@ -64,14 +32,58 @@ export interface ExtraRoute {
   readonly route: PlatformRoute;
 }
 
-/** The platforms' routes that name a path and the one token they answer with (serve mounts only those). */
-export const EXTRA_ROUTES: readonly ExtraRoute[] = PLATFORMS.flatMap((platform) =>
-  Object.entries(platform.routes ?? {}).flatMap(([protocol, route]) =>
-    route.path !== undefined && route.tokenName !== undefined
-      ? [{ protocol: protocol as TokenProtocol, path: route.path, route }]
-      : [],
-  ),
-);
+/** What serve reads from a list of platforms (the registry's: {@link registryView} of `BUILT_IN_PLATFORMS`). */
+export interface RegistryView {
+  /** Every token name the platforms issue, in their order: the values of a caller's `platforms`. */
+  readonly tokenNames: readonly string[];
+  /** Every request field they read (shared fields are one object). */
+  readonly requestFields: ReadonlyMap<string, RequestField>;
+  /**
+   * The target caps: a grant list (`rooms`) and the request field it lists values of (`room`),
+   * for every target field that a grant lists (`rooms`, `channels`, `sessions`…).
+   */
+  readonly targetCaps: readonly { readonly list: string; readonly field: string }[];
+  /** The grant fields the platforms offer serve as caps. */
+  readonly serviceCaps: readonly ServiceCapField[];
+  /** Their routes that name a path and the one token they answer with (serve mounts only those). */
+  readonly extraRoutes: readonly ExtraRoute[];
+}
+
+/** Reads what serve needs from platform definitions. */
+export function registryView(platforms: readonly AnyPlatform[]): RegistryView {
+  const requestFields = new Map(platforms.flatMap((platform) => Object.entries(platform.requestFields ?? {})));
+  const serviceCaps = new Map<string, { name: string; cap: ServiceCap; platforms: AnyPlatform[] }>();
+  for (const platform of platforms) {
+    for (const [name, field] of Object.entries(platform.grantFields ?? {})) {
+      if (field.serviceCap === undefined) continue;
+      const entry = serviceCaps.get(name) ?? { name, cap: field.serviceCap, platforms: [] };
+      entry.platforms.push(platform);
+      serviceCaps.set(name, entry);
+    }
+  }
+  return {
+    tokenNames: [...new Set(platforms.flatMap((platform) => platform.tokenNames))],
+    requestFields,
+    targetCaps: [...requestFields.entries()].flatMap(([field, spec]) =>
+      (spec.kind ?? 'target') === 'target' && spec.grantList !== undefined ? [{ list: spec.grantList, field }] : [],
+    ),
+    serviceCaps: [...serviceCaps.values()],
+    extraRoutes: platforms.flatMap((platform) =>
+      Object.entries(platform.routes ?? {}).flatMap(([protocol, route]) =>
+        route.path !== undefined && route.tokenName !== undefined
+          ? [{ protocol: protocol as TokenProtocol, path: route.path, route }]
+          : [],
+      ),
+    ),
+  };
+}
+
+const VIEW = registryView(PLATFORMS);
+export const KNOWN_TOKEN_NAMES = VIEW.tokenNames;
+export const REQUEST_FIELDS = VIEW.requestFields;
+export const TARGET_CAPS = VIEW.targetCaps;
+export const SERVICE_CAPS = VIEW.serviceCaps;
+export const EXTRA_ROUTES = VIEW.extraRoutes;
 
 /**
  * `roomkey serve --help`'s list of platforms, read from the registry: each one's tokens, the

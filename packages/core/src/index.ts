@@ -42,6 +42,7 @@ export type {
   RoomkeyPlatform,
   RouteRequest,
   RouteResult,
+  ServiceCap,
   TokenCheck,
   TokenPlatform,
   TokenReport,

@@ -66,6 +66,30 @@ export interface GrantField<Value = unknown> {
   readonly defaultValue?: Value;
   /** A valibot schema that answers as {@link check} does, to word a refusal in more detail. */
   readonly schema?: v.GenericSchema;
+  /**
+   * Makes this field a cap in `roomkey serve`'s configuration: each service key and the OIDC
+   * users may hold it under the same name, and every grant the caller gets carries it as it is.
+   * Absent: serve never grants it.
+   */
+  readonly serviceCap?: ServiceCap;
+}
+
+/** How `roomkey serve` reads a grant field as a caller's cap ({@link GrantField.serviceCap}). */
+export interface ServiceCap {
+  /** Checks the configured value, with messages that name the setting (`transports must …`); may normalize it. */
+  readonly schema: v.GenericSchema;
+  /**
+   * A caller that can reach the platform must set it: left out, every one of the platform's
+   * tokens would be refused (Red5 Pro's `transports`). serve then refuses to start.
+   */
+  readonly required?: boolean;
+  /** What to write, for that start-up message: `a list of RTMP, RTSP, WHIP, WHEP, or "any" for all of them`. */
+  readonly hint: string;
+  /**
+   * The value is `"any"` or a list, so the OIDC users' cap may come from the environment,
+   * comma-separated, as `ROOMKEY_OIDC_<NAME>` (`ROOMKEY_OIDC_TRANSPORTS`).
+   */
+  readonly list?: boolean;
 }
 
 /** What the pipeline hands a platform once the request has been checked against the grant. */
@@ -179,6 +203,11 @@ export interface RouteResult {
  * authorize, limits, audit and problems come with it. Adapters mount it by name.
  */
 export interface PlatformRoute {
+  /**
+   * The path the example servers and `roomkey serve` mount it at (`/livekit-token`). An app
+   * may mount it anywhere.
+   */
+  readonly path?: string;
   /** The one token this route issues; absent: every token the request addresses. */
   readonly tokenName?: string;
   /** Which credentials to configure when {@link tokenName} is not issued. */

@@ -1,6 +1,7 @@
 import type { DecodedToken, TokenReport as Report } from '@roomkey/core';
 import { BUILT_IN_PLATFORMS, explainTurnCredential, RED5PRO_TRANSPORTS } from '@roomkey/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { explainVariables } from '../config/registry.js';
 import { parseTurnInput } from '../inspect/turn.js';
 import { EXIT, type Style, writeJson } from '../output.js';
 import { readSecret, readStdin } from '../secrets.js';
@@ -53,9 +54,8 @@ export function inspectCommand(context: CommandContext): Command {
         'with RED5PRO_JWT_SECRET set: every rule the Red5 Pro server applies, and the one that fails',
       ) +
         '\nA token pasted as an argument lands in your shell history: prefer standard input.\n' +
-        'Also read from the environment: RED5_MASTER_KEY/RED5_MASTER_SECRET (Red5 Cloud), VONAGE_PRIVATE_KEY,\n' +
-        'VONAGE_APPLICATION_ID, OPENTOK_API_KEY/OPENTOK_API_SECRET, LIVEKIT_API_KEY/LIVEKIT_API_SECRET,\n' +
-        'to check those tokens too.\n' +
+        "Also read from the environment, to check each platform's tokens (from @roomkey/core's registry):\n" +
+        `${explainVariables().join('\n')}\n` +
         'TURN credentials: pipe in what `roomkey sign turn` printed (or an iceServers entry), or give\n' +
         '<username>:<credential>; with TURN_SECRET set, says whether coturn accepts them and until when.\n',
     )

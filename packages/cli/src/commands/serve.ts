@@ -1,17 +1,22 @@
 import { Command } from 'commander';
+import { platformHelp } from '../config/registry.js';
 import { ConfigError, loadServiceConfig } from '../config/service-config.js';
 import { EXIT } from '../output.js';
+import { tokenRoutes } from '../service/routes.js';
 import { type CommandContext, example } from './context.js';
 
 /** `roomkey serve`: the token service for backends in any language, until SIGTERM or SIGINT. */
 export function serveCommand(context: CommandContext): Command {
   return new Command('serve')
-    .description('run the standalone token service (POST /tokens, /healthz, /readyz, /metrics)')
+    .description(
+      "run the standalone token service (POST /tokens and the configured platforms' routes, /healthz, /readyz, /metrics)",
+    )
     .option(
       '--config <path>',
       'the JSON configuration file (default ROOMKEY_CONFIG); secrets come from the environment',
     )
     .option('--check', 'check the configuration and the environment, say what would run, and exit')
+    .addHelpText('after', platformHelp())
     .addHelpText(
       'after',
       example(
@@ -39,7 +44,8 @@ export function serveCommand(context: CommandContext): Command {
           `configuration OK: tokens ${config.tokenNames.join(', ')}; identity ${identity.join(' and ')}; ` +
             `${config.serviceKeys.length} service key(s); listens on ${config.host}:${config.port}; ` +
             `metrics ${config.metrics === false ? 'off' : `on ${config.metrics.host}:${config.metrics.port}`}; ` +
-            `CORS ${config.corsOrigins.length === 0 ? 'off' : config.corsOrigins.join(', ')}\n`,
+            `CORS ${config.corsOrigins.length === 0 ? 'off' : config.corsOrigins.join(', ')}; ` +
+            `routes POST ${[...tokenRoutes(config).keys()].join(', ')}\n`,
         );
         return;
       }
@@ -87,6 +93,7 @@ export function serveCommand(context: CommandContext): Command {
           url: service.url,
           metrics: service.metricsUrl ?? 'off',
           tokens: config.tokenNames,
+          routes: [...tokenRoutes(config).keys()],
           identity: [...(config.oidc ? ['oidc'] : []), ...(config.serviceKeys.length > 0 ? ['service'] : [])],
           rateLimit: config.redisUrl === undefined ? 'memory' : 'redis',
         },

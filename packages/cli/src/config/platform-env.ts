@@ -1,4 +1,9 @@
-import { BUILT_IN_PLATFORMS, type BuiltInPlatformOptions } from '@roomkey/core';
+import {
+  BUILT_IN_PLATFORMS,
+  type BuiltInPlatformOptions,
+  type RoomkeyPlatform,
+  type TokenPlatform,
+} from '@roomkey/core';
 
 /**
  * The signers a token service configured from the environment uses, made (and so checked) once:
@@ -12,6 +17,13 @@ export interface PlatformEnvironment {
   readonly platforms: PlatformSigners;
   /** The tokens these platforms issue: `red5pro`, `conference`, `chat`, `vonage`, `livekit`. */
   readonly tokenNames: readonly string[];
+  /** The registry's entries whose variables are set. */
+  readonly configured: readonly RoomkeyPlatform<unknown, string, string>[];
+  /**
+   * The token platforms these signers make, once: serve hands each caller the ones of its
+   * allowed token names (the routes then find theirs by token name).
+   */
+  readonly tokenPlatforms: readonly TokenPlatform[];
 }
 
 /**
@@ -30,10 +42,12 @@ export interface PlatformEnvironment {
  */
 export function readPlatformEnvironment(env: NodeJS.ProcessEnv): PlatformEnvironment {
   const platforms: Record<string, unknown> = {};
+  const configured: RoomkeyPlatform<unknown, string, string>[] = [];
+  const tokenPlatforms: TokenPlatform[] = [];
   const problems: string[] = [];
   /** Which platform's variables gave each token, to name both when two give the same. */
   const sources = new Map<string, string>();
-  for (const platform of BUILT_IN_PLATFORMS) {
+  for (const platform of BUILT_IN_PLATFORMS as readonly RoomkeyPlatform<unknown, string, string>[]) {
     if (platform.env === undefined) continue;
     let value: unknown;
     try {
@@ -52,7 +66,13 @@ export function readPlatformEnvironment(env: NodeJS.ProcessEnv): PlatformEnviron
       sources.set(name, variables);
     }
     platforms[platform.option] = value;
+    configured.push(platform);
+    try {
+      tokenPlatforms.push(...(platform as RoomkeyPlatform<unknown>).create(value, { clock: Date }));
+    } catch (error) {
+      problems.push(`${variables}: ${(error as Error).message}`);
+    }
   }
   if (problems.length > 0) throw new Error([...new Set(problems)].join('\n'));
-  return { platforms: platforms as PlatformSigners, tokenNames: [...sources.keys()] };
+  return { platforms: platforms as PlatformSigners, tokenNames: [...sources.keys()], configured, tokenPlatforms };
 }

@@ -8,7 +8,8 @@ import {
 } from '@roomkey/core';
 import { closestMatch } from 'leven';
 import * as v from 'valibot';
-import { type PlatformSigners, readPlatformEnvironment } from './platform-env.js';
+import { type PlatformEnvironment, type PlatformSigners, readPlatformEnvironment } from './platform-env.js';
+import { KNOWN_TOKEN_NAMES, PLATFORMS, REQUEST_FIELDS, SERVICE_CAPS, TARGET_CAPS } from './registry.js';
 
 /** A configuration mistake: every problem found, one per line, each with its path or variable. */
 export class ConfigError extends Error {
@@ -18,8 +19,8 @@ export class ConfigError extends Error {
   }
 }
 
-const TOKEN_NAMES = ['red5pro', 'conference', 'chat', 'vonage'] as const;
-export type TokenName = (typeof TOKEN_NAMES)[number];
+/** A token name of `@roomkey/core`'s registry (`red5pro`, `conference`, `chat`, `vonage`, `livekit`…). */
+export type TokenName = string;
 
 /** `points/seconds`, such as `30/60`. */
 const WINDOW = /^(\d{1,6})\/(\d{1,6})$/;
@@ -75,45 +76,30 @@ const minutes = v.pipe(
 );
 const role = v.picklist(ROLES, `must be one of ${ROLES.join(', ')}`);
 
-/** Red5 Pro's transports, as the `red5-transport` claim names them. */
-const TRANSPORTS = ['RTMP', 'RTSP', 'WHIP', 'WHEP'] as const;
-
-const platformsMessage = `platforms must be "any" or a non-empty array of ${TOKEN_NAMES.join(', ')}`;
-const transportsMessage = `transports must be "any" or a non-empty array of ${TRANSPORTS.join(', ')} (any case)`;
+const platformsMessage = `platforms must be "any" or a non-empty array of ${KNOWN_TOKEN_NAMES.join(', ')}`;
 
 /**
- * What one caller (a service key, or everyone signed in through OIDC) may have at most. Closed
- * by omission: absent rooms, channels and sessions are none; platforms must be given; and a
- * caller that can reach Red5 Pro must say its transports (checked in {@link build}).
+ * What one caller (a service key, or everyone signed in through OIDC) may have at most, as the
+ * platforms of the registry declare it: a target cap per grant list (`rooms`, `channels`,
+ * `sessions`…), the token names, each platform's own caps (Red5 Pro's `transports`, LiveKit's
+ * `livekit`), the lifetime. Closed by omission: absent targets are none; platforms must be
+ * given; a caller that can reach a platform whose cap is required must set it ({@link build}).
  */
 const policyEntries = {
-  rooms: v.optional(targets('rooms')),
-  channels: v.optional(targets('channels')),
-  sessions: v.optional(targets('sessions')),
+  ...Object.fromEntries(TARGET_CAPS.map(({ list }) => [list, v.optional(targets(list))])),
   platforms: v.union(
     [
       v.literal('any'),
       v.pipe(
-        v.array(v.picklist(TOKEN_NAMES, `each platform must be one of ${TOKEN_NAMES.join(', ')}`)),
+        v.array(v.picklist(KNOWN_TOKEN_NAMES, `each platform must be one of ${KNOWN_TOKEN_NAMES.join(', ')}`)),
         v.minLength(1, platformsMessage),
       ),
     ],
     platformsMessage,
   ),
-  transports: v.optional(
-    v.union(
-      [
-        v.literal('any'),
-        v.pipe(
-          v.array(v.pipe(v.string(transportsMessage), v.toUpperCase(), v.picklist(TRANSPORTS, transportsMessage))),
-          v.minLength(1, 'transports must not be empty: list RTMP, RTSP, WHIP or WHEP, or write "any"'),
-        ),
-      ],
-      transportsMessage,
-    ),
-  ),
+  ...Object.fromEntries(SERVICE_CAPS.map(({ name, cap }) => [name, v.optional(cap.schema)])),
   ttlMinutes: v.optional(minutes),
-};
+} as const satisfies v.ObjectEntries;
 
 /** The message of an unknown setting; {@link describe} replaces it with the closest known one. */
 const unknownKey = 'is not a known setting';
@@ -220,15 +206,15 @@ const FileSchema = v.strictObject(
 
 type FileConfig = v.InferOutput<typeof FileSchema>;
 
-/** The most a caller may have: a role, target patterns (absent: none), platforms, lifetime. */
+/**
+ * The most a caller may have: token names, lifetime, and under the registry's names each target
+ * cap (`rooms`: `"any"` or patterns; absent in the file: none, `[]`) and each platform cap
+ * (Red5 Pro's `transports`, upper case; LiveKit's `livekit`; absent: not granted).
+ */
 export interface Policy {
-  readonly rooms: 'any' | readonly string[];
-  readonly channels: 'any' | readonly string[];
-  readonly sessions: 'any' | readonly string[];
   readonly platforms: 'any' | readonly TokenName[];
-  /** Red5 Pro transports, upper case; absent only when the caller cannot reach Red5 Pro. */
-  readonly transports: 'any' | readonly string[] | undefined;
   readonly ttlMinutes: number | undefined;
+  readonly [cap: string]: unknown;
 }
 
 export interface ServiceKeyEntry extends Policy {
@@ -278,6 +264,8 @@ export interface ServiceConfig {
   readonly redisUrl: string | undefined;
   readonly platforms: PlatformSigners;
   readonly tokenNames: readonly string[];
+  /** The token platforms made from {@link platforms}, once (each caller's issuer takes the ones it may have). */
+  readonly tokenPlatforms: PlatformEnvironment['tokenPlatforms'];
   readonly oidc: OidcSettings | undefined;
   readonly serviceKeys: readonly ServiceKeyEntry[];
   readonly production: boolean;
@@ -312,13 +300,21 @@ const OVERRIDES: readonly { variable: string; path: readonly string[]; parse: (r
     parse: numberOrText,
   },
   { variable: 'ROOMKEY_OIDC_TIMEOUT_MS', path: ['identity', 'oidc', 'timeoutMs'], parse: numberOrText },
-  { variable: 'ROOMKEY_OIDC_ROOMS', path: ['identity', 'oidc', 'rooms'], parse: anyOrList },
-  { variable: 'ROOMKEY_OIDC_CHANNELS', path: ['identity', 'oidc', 'channels'], parse: anyOrList },
-  { variable: 'ROOMKEY_OIDC_SESSIONS', path: ['identity', 'oidc', 'sessions'], parse: anyOrList },
+  // ROOMKEY_OIDC_ROOMS, _CHANNELS, _SESSIONS…: one per target cap of the registry.
+  ...TARGET_CAPS.map(({ list }) => oidcCapVariable(list)),
   { variable: 'ROOMKEY_OIDC_PLATFORMS', path: ['identity', 'oidc', 'platforms'], parse: anyOrList },
-  { variable: 'ROOMKEY_OIDC_TRANSPORTS', path: ['identity', 'oidc', 'transports'], parse: anyOrList },
+  // ROOMKEY_OIDC_TRANSPORTS…: one per platform cap that is a list.
+  ...SERVICE_CAPS.filter(({ cap }) => cap.list === true).map(({ name }) => oidcCapVariable(name)),
   { variable: 'ROOMKEY_CORS_ORIGINS', path: ['cors', 'origins'], parse: list },
 ];
+
+/** `ROOMKEY_OIDC_<CAP>`, read as `any` or a comma-separated list. */
+function oidcCapVariable(cap: string): { variable: string; path: readonly string[]; parse: (raw: string) => unknown } {
+  return { variable: oidcVariable(cap), path: ['identity', 'oidc', cap], parse: anyOrList };
+}
+function oidcVariable(cap: string): string {
+  return `ROOMKEY_OIDC_${cap.toUpperCase()}`;
+}
 
 function numberOrText(raw: string): unknown {
   return /^\d+$/.test(raw) ? Number(raw) : raw;
@@ -371,20 +367,18 @@ export function loadServiceConfig({ env, file }: LoadOptions): ServiceConfig {
   return build(result.output, platformEnv, env);
 }
 
-function build(
-  config: FileConfig,
-  { platforms, tokenNames }: ReturnType<typeof readPlatformEnvironment>,
-  env: NodeJS.ProcessEnv,
-): ServiceConfig {
+function build(config: FileConfig, platformEnv: PlatformEnvironment, env: NodeJS.ProcessEnv): ServiceConfig {
+  const { platforms, tokenNames, tokenPlatforms } = platformEnv;
   const problems: string[] = [];
   if (tokenNames.length === 0) {
     problems.push(
-      'no platform is configured: set RED5PRO_JWT_SECRET (roomkey secret makes one), RED5_MASTER_KEY and ' +
-        'RED5_MASTER_SECRET, VONAGE_APPLICATION_ID and VONAGE_PRIVATE_KEY, or OPENTOK_API_KEY and OPENTOK_API_SECRET',
+      `no platform is configured: set the variables of at least one (roomkey serve --help lists them): ${PLATFORMS.flatMap(
+        (platform) => (platform.env === undefined ? [] : [`${platform.title} (${platform.env.variables.join(', ')})`]),
+      ).join('; ')}`,
     );
   }
-  const oidcFile = config.identity?.oidc;
-  const keys = config.identity?.service?.keys ?? [];
+  const oidcFile = config.identity?.oidc as PolicyEntry | undefined;
+  const keys = (config.identity?.service?.keys ?? []) as readonly (PolicyEntry & KeyFields)[];
   if (oidcFile === undefined && keys.length === 0) {
     problems.push(
       'no identity is configured: set ROOMKEY_OIDC_ISSUER and ROOMKEY_OIDC_AUDIENCE (browsers with access tokens), ' +
@@ -396,22 +390,15 @@ function build(
     if (names.has(key.name)) problems.push(`identity.service.keys[${index}].name: "${key.name}" is used twice`);
     names.add(key.name);
     checkPlatforms(`identity.service.keys[${index}]`, key, tokenNames, problems);
-    checkTransports(`identity.service.keys[${index}]`, 'this key', key, tokenNames, problems);
-    checkReach(`identity.service.keys[${index}]`, 'this key', key, tokenNames, problems);
+    checkRequiredCaps(`identity.service.keys[${index}]`, 'this key', key, platformEnv, problems);
+    checkReach(`identity.service.keys[${index}]`, 'this key', key, tokenPlatforms, problems);
   });
   const hashes = keys.map((key) => key.sha256);
   if (new Set(hashes).size !== hashes.length) problems.push('identity.service.keys: two entries have the same sha256');
   if (oidcFile !== undefined) {
-    if (oidcFile.rooms === undefined && oidcFile.channels === undefined && oidcFile.sessions === undefined) {
-      problems.push(
-        'identity.oidc: say what signed-in users may enter: rooms (or ROOMKEY_OIDC_ROOMS), channels ' +
-          '(ROOMKEY_OIDC_CHANNELS) or sessions (ROOMKEY_OIDC_SESSIONS), each "any" or a list of patterns',
-      );
-    } else {
-      checkReach('identity.oidc', 'signed-in users', oidcFile, tokenNames, problems);
-    }
+    checkReach('identity.oidc', 'signed-in users', oidcFile, tokenPlatforms, problems, true);
     checkPlatforms('identity.oidc', oidcFile, tokenNames, problems);
-    checkTransports('identity.oidc', 'every signed-in user', oidcFile, tokenNames, problems, 'ROOMKEY_OIDC_TRANSPORTS');
+    checkRequiredCaps('identity.oidc', 'every signed-in user', oidcFile, platformEnv, problems, true);
   }
   const corsOrigins = checkOrigins(
     config.cors?.origins ?? [],
@@ -454,6 +441,7 @@ function build(
     redisUrl,
     platforms,
     tokenNames,
+    tokenPlatforms,
     oidc,
     serviceKeys: keys.map((key) => ({
       ...policy(key),
@@ -485,15 +473,24 @@ function metricsSetting(config: FileConfig, env: NodeJS.ProcessEnv, problems: st
 /** Prometheus exporters' customary port, for `metrics.enabled: true` without a port. */
 const DEFAULT_METRICS_PORT = 9464;
 
-/** A policy as the file (or the environment) says it, checked by the schema. */
+/** A policy as the file (or the environment) says it, checked by the schema: target and platform caps by name. */
 interface PolicyEntry {
-  rooms?: 'any' | string[] | undefined;
-  channels?: 'any' | string[] | undefined;
-  sessions?: 'any' | string[] | undefined;
-  platforms: 'any' | TokenName[];
-  transports?: 'any' | string[] | undefined;
-  ttlMinutes?: number | undefined;
+  readonly platforms: 'any' | TokenName[];
+  readonly ttlMinutes?: number | undefined;
+  readonly [cap: string]: unknown;
 }
+
+/** A service key's own fields, beside its policy. */
+interface KeyFields {
+  readonly name: string;
+  readonly sha256: string;
+  readonly role: Role;
+  readonly users: 'any' | string[];
+}
+
+/** Whether a caller's `platforms` let it have a token name. */
+const allows = (entry: PolicyEntry, tokenName: string) =>
+  entry.platforms === 'any' || entry.platforms.includes(tokenName);
 
 /** Every platform a caller names must be configured (its credentials in the environment). */
 function checkPlatforms(where: string, entry: PolicyEntry, tokenNames: readonly string[], problems: string[]): void {
@@ -506,59 +503,75 @@ function checkPlatforms(where: string, entry: PolicyEntry, tokenNames: readonly 
 }
 
 /**
- * A caller that can have Red5 Pro tokens (its platforms name red5pro, or are "any" while Red5
- * Pro is configured) must say which transports: left out, every Red5 Pro token would be refused.
+ * A caller that can reach a platform whose cap is required (Red5 Pro's `transports`: its
+ * platforms name one of its tokens, or are "any" while it is configured) must set that cap: left
+ * out, every one of the platform's tokens would be refused.
  */
-function checkTransports(
+function checkRequiredCaps(
   where: string,
   who: string,
   entry: PolicyEntry,
-  tokenNames: readonly string[],
+  { configured }: PlatformEnvironment,
   problems: string[],
-  variable?: string,
+  oidc = false,
 ): void {
-  if (entry.transports !== undefined || !tokenNames.includes('red5pro')) return;
-  const because =
-    entry.platforms === 'any'
-      ? 'platforms is "any" and Red5 Pro is configured (RED5PRO_JWT_SECRET)'
-      : entry.platforms.includes('red5pro')
-        ? 'platforms include red5pro'
-        : undefined;
-  if (because === undefined) return;
-  problems.push(
-    `${where}.transports${variable === undefined ? '' : ` (or ${variable})`}: ${because}, so say which Red5 Pro ` +
-      `transports ${who} may use: a list of ${TRANSPORTS.join(', ')}, or "any" for all of them`,
-  );
+  for (const { name, cap, platforms } of SERVICE_CAPS) {
+    if (cap.required !== true || entry[name] !== undefined) continue;
+    for (const platform of platforms) {
+      if (!configured.includes(platform)) {
+        // Not configured: a caller naming its tokens is told so by checkPlatforms.
+        continue;
+      }
+      const named = entry.platforms === 'any' ? undefined : platform.tokenNames.find((token) => allows(entry, token));
+      const because =
+        entry.platforms === 'any'
+          ? `platforms is "any" and ${platform.title} is configured (${platform.env?.variables[0] ?? platform.option})`
+          : named === undefined
+            ? undefined
+            : `platforms include ${named}`;
+      if (because === undefined) continue;
+      problems.push(
+        `${where}.${name}${oidc && cap.list === true ? ` (or ${oidcVariable(name)})` : ''}: ${because}, so say which ` +
+          `${platform.title} ${name} ${who} may use: ${cap.hint}`,
+      );
+      break;
+    }
+  }
 }
 
-/** The request field that addresses each token. */
-const ADDRESSED_BY: Readonly<Record<TokenName, 'rooms' | 'channels' | 'sessions'>> = {
-  red5pro: 'rooms',
-  conference: 'rooms',
-  chat: 'channels',
-  vonage: 'sessions',
-};
-
 /**
- * A caller that can reach nothing (its platforms are addressed by rooms, channels or sessions
- * that its caps leave empty) would only ever be refused: a mistake, said at start-up.
+ * A caller that can reach nothing (its platforms are addressed by targets, such as rooms, that
+ * its caps leave empty) would only ever be refused: a mistake, said at start-up. A platform
+ * addressed by a field no grant lists (a flag such as TURN's) is reachable as it is.
  */
 function checkReach(
   where: string,
   who: string,
   entry: PolicyEntry,
-  tokenNames: readonly string[],
+  tokenPlatforms: PlatformEnvironment['tokenPlatforms'],
   problems: string[],
+  oidc = false,
 ): void {
-  const reachable = (entry.platforms === 'any' ? TOKEN_NAMES : entry.platforms).filter((name) =>
-    tokenNames.includes(name),
-  );
+  const reachable = tokenPlatforms.filter((platform) => allows(entry, platform.tokenName));
   if (reachable.length === 0) return; // said by checkPlatforms
-  const fields = [...new Set(reachable.map((name) => ADDRESSED_BY[name]))];
-  if (fields.some((field) => entry[field] !== undefined)) return;
+  const lists = reachable.map(
+    (platform) =>
+      (REQUEST_FIELDS.get(platform.addressedBy) ?? platform.requestFields?.[platform.addressedBy])?.grantList,
+  );
+  if (lists.some((list) => list === undefined)) return;
+  const needed = [...new Set(lists as string[])];
+  if (needed.some((list) => entry[list] !== undefined)) return;
+  if (oidc && TARGET_CAPS.every(({ list }) => entry[list] === undefined)) {
+    const named = TARGET_CAPS.map(({ list }, index) => `${list} (${index === 0 ? 'or ' : ''}${oidcVariable(list)})`);
+    problems.push(
+      `identity.oidc: say what signed-in users may enter: ${named.slice(0, -1).join(', ')} or ${named.at(-1)}, ` +
+        'each "any" or a list of patterns',
+    );
+    return;
+  }
   problems.push(
-    `${where}: ${who} can reach nothing: its platforms (${reachable.join(', ')}) need ${fields.join(' or ')}, ` +
-      'which it leaves out: add them ("any" or patterns), or change platforms',
+    `${where}: ${who} can reach nothing: its platforms (${reachable.map(({ tokenName }) => tokenName).join(', ')}) ` +
+      `need ${needed.join(' or ')}, which it leaves out: add them ("any" or patterns), or change platforms`,
   );
 }
 
@@ -591,16 +604,22 @@ function checkOrigins(values: readonly string[], where: string, problems: string
 
 function policy(entry: PolicyEntry): Policy {
   return {
-    rooms: entry.rooms ?? [],
-    channels: entry.channels ?? [],
-    sessions: entry.sessions ?? [],
+    // Absent targets are none.
+    ...Object.fromEntries(TARGET_CAPS.map(({ list }) => [list, entry[list] ?? []])),
+    // A list cap keeps each value once (`WHIP, whep, WHEP` is WHIP and WHEP).
+    ...Object.fromEntries(
+      SERVICE_CAPS.map(({ name }) => {
+        const value = entry[name];
+        return [name, Array.isArray(value) ? [...new Set(value)] : value];
+      }),
+    ),
     platforms: entry.platforms,
-    transports: entry.transports === 'any' ? 'any' : entry.transports && [...new Set(entry.transports)],
     ttlMinutes: entry.ttlMinutes,
   };
 }
 
-function oidcSettings(oidc: NonNullable<NonNullable<FileConfig['identity']>['oidc']>): OidcSettings {
+function oidcSettings(file: PolicyEntry): OidcSettings {
+  const oidc = file as PolicyEntry & NonNullable<NonNullable<FileConfig['identity']>['oidc']>;
   const rolesClaim = oidc.rolesClaim ?? 'roles';
   return {
     ...policy(oidc),
@@ -746,7 +765,7 @@ function knownSettings(path: readonly unknown[]): string[] {
 
 /** What to write for a required setting that is missing. */
 const REQUIRED: Readonly<Record<string, string>> = {
-  platforms: `is required: "any", or the tokens this caller may have (a list of ${TOKEN_NAMES.join(', ')})`,
+  platforms: `is required: "any", or the tokens this caller may have (a list of ${KNOWN_TOKEN_NAMES.join(', ')})`,
   issuer: "is required: the identity provider's issuer URL",
   audience: 'is required: the API identifier its access tokens carry in aud',
   name: 'is required: a name for logs (1-64 of A-Z a-z 0-9 . _ -)',

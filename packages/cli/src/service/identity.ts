@@ -15,6 +15,7 @@ import {
   type TokenRequest,
 } from '@roomkey/core';
 import type { JWTPayload } from 'jose';
+import { SERVICE_CAPS, TARGET_CAPS } from '../config/registry.js';
 import {
   bearerOptions,
   type OidcSettings,
@@ -33,10 +34,10 @@ const USER_ID = /^[\x21-\x7e]{1,256}$/;
 
 /** A policy with its patterns compiled, once, at start-up. */
 interface Caps {
-  readonly rooms: TargetMatcher;
-  readonly channels: TargetMatcher;
-  readonly sessions: TargetMatcher;
-  readonly transports: Policy['transports'];
+  /** Each target cap's matcher with the request field it checks: `rooms` matches `room`. */
+  readonly targets: readonly { readonly list: string; readonly field: string; readonly matcher: TargetMatcher }[];
+  /** The platform caps the policy sets (Red5 Pro's `transports`, LiveKit's `livekit`), passed into every grant. */
+  readonly granted: Readonly<Record<string, unknown>>;
   readonly ttlMinutes: number | undefined;
 }
 
@@ -49,10 +50,14 @@ interface Principal {
 
 function compileCaps(policy: Policy): Caps {
   return {
-    rooms: compileTargets(policy.rooms),
-    channels: compileTargets(policy.channels),
-    sessions: compileTargets(policy.sessions),
-    transports: policy.transports,
+    targets: TARGET_CAPS.map(({ list, field }) => ({
+      list,
+      field,
+      matcher: compileTargets((policy[list] ?? []) as 'any' | readonly string[]),
+    })),
+    granted: Object.fromEntries(
+      SERVICE_CAPS.flatMap(({ name }) => (policy[name] === undefined ? [] : [[name, policy[name]]])),
+    ),
     ttlMinutes: policy.ttlMinutes,
   };
 }
@@ -222,14 +227,11 @@ function joinRoles(a: Role, b: Role): Role {
 
 /** Exactly the requested targets that lie within the caps: the pipeline refuses anything else (403). */
 function grantFor({ role, caps }: Principal, request: TokenRequest): Grant {
-  const only = (matcher: TargetMatcher, value: string | undefined): string[] =>
-    value !== undefined && matcher.test(value) ? [value] : [];
-  return {
-    role,
-    rooms: only(caps.rooms, request.room),
-    channels: only(caps.channels, request.channel),
-    sessions: only(caps.sessions, request.session),
-    ...(caps.transports !== undefined && { transports: caps.transports }),
-    ...(caps.ttlMinutes !== undefined && { ttlMinutes: caps.ttlMinutes }),
-  };
+  const grant: Record<string, unknown> = { role, ...caps.granted };
+  for (const { list, field, matcher } of caps.targets) {
+    const value = request[field];
+    grant[list] = typeof value === 'string' && matcher.test(value) ? [value] : [];
+  }
+  if (caps.ttlMinutes !== undefined) grant.ttlMinutes = caps.ttlMinutes;
+  return grant as unknown as Grant;
 }

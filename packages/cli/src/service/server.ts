@@ -3,20 +3,15 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  createRed5CloudClient,
   createTokenIssuer,
   type DeniedEvent,
   type IssuedEvent,
   type Logger,
   problemResponse,
   type RateLimiter,
-  Red5Client,
-  red5CloudChatPlatform,
-  red5CloudConferencePlatform,
   type TokenIssuer,
-  type TokenPlatform,
-  type TokenProtocol,
   type TokenResponse,
+  tokenIssuerFor,
 } from '@roomkey/core';
 import { Redis } from 'ioredis';
 import type { Logger as PinoLogger } from 'pino';
@@ -26,17 +21,7 @@ import { corsHeaders, preflight } from './cors.js';
 import { createServiceIdentity } from './identity.js';
 import { createMetrics } from './metrics.js';
 import { toTokenRequest, writeResponse } from './node-http.js';
-
-/** The token routes, as in the example servers; the two Red5 SDK routes exist with Red5 Cloud. */
-const TOKEN_ROUTES: Readonly<Record<string, TokenProtocol>> = {
-  '/tokens': 'roomkey',
-  '/chat-token': 'red5-chat',
-  '/config-meetings/api/generate-token': 'red5-conference',
-};
-const PROTOCOL_TOKEN: Readonly<Partial<Record<TokenProtocol, TokenName>>> = {
-  'red5-chat': 'chat',
-  'red5-conference': 'conference',
-};
+import { type TokenRoute, tokenRoutes } from './routes.js';
 
 /** What one request did, for its single log line. */
 interface RequestRecord {
@@ -74,6 +59,7 @@ export async function startService(config: ServiceConfig, log: PinoLogger): Prom
     warn: () => {},
     error: (object, message) => log.error(object, message),
   };
+  const routes = tokenRoutes(config);
   const issuers = new Map<string, TokenIssuer<IncomingMessage>>();
   const issuerFor = (platforms: 'any' | readonly TokenName[]): TokenIssuer<IncomingMessage> => {
     const allowed =
@@ -83,28 +69,12 @@ export async function startService(config: ServiceConfig, log: PinoLogger): Prom
     const cacheKey = allowed.join(',');
     let issuer = issuers.get(cacheKey);
     if (issuer === undefined) {
-      const { red5pro, vonage, opentok } = config.platforms;
-      // The environment's Red5 Cloud value is always a client (platform-env makes the signers).
-      const red5cloud =
-        config.platforms.red5cloud === undefined || config.platforms.red5cloud instanceof Red5Client
-          ? config.platforms.red5cloud
-          : createRed5CloudClient(config.platforms.red5cloud);
-      // Red5 Cloud gives two token kinds: each platform is added only when it is allowed itself,
-      // so that a caller allowed chat gets no conference token, on any route.
-      const cloud: TokenPlatform[] =
-        red5cloud === undefined
-          ? []
-          : [
-              ...(allowed.includes('conference') ? [red5CloudConferencePlatform(red5cloud)] : []),
-              ...(allowed.includes('chat') ? [red5CloudChatPlatform(red5cloud)] : []),
-            ];
       const made: TokenIssuer<IncomingMessage> = createTokenIssuer<IncomingMessage>({
         identify: (req) => identity.identify(req, made.checkUserId),
         authorize: identity.authorize,
-        ...(red5pro !== undefined && allowed.includes('red5pro') && { red5pro }),
-        ...(cloud.length > 0 && { platforms: cloud }),
-        ...(vonage !== undefined && allowed.includes('vonage') && { vonage }),
-        ...(opentok !== undefined && allowed.includes('vonage') && { opentok }),
+        // Exactly the token kinds this caller may have, on every route: a platform that issues
+        // two (Red5 Cloud's conference and chat) gives only the allowed one.
+        platforms: config.tokenPlatforms.filter((platform) => allowed.includes(platform.tokenName)),
         requireHttps: config.requireHttps,
         ...(rateLimit !== undefined && { rateLimit }),
         logger: coreLogger,
@@ -126,6 +96,10 @@ export async function startService(config: ServiceConfig, log: PinoLogger): Prom
           metrics.refused.inc({ code: event.code });
         },
       });
+      // The start-up checks of each route this caller may use, as an adapter's mount makes them.
+      for (const { protocol, tokenName } of routes.values()) {
+        if (tokenName !== undefined && made.tokenNames.includes(tokenName)) tokenIssuerFor(made, protocol);
+      }
       issuer = made;
       issuers.set(cacheKey, issuer);
     }
@@ -141,11 +115,11 @@ export async function startService(config: ServiceConfig, log: PinoLogger): Prom
   let inFlight = 0;
   const idle: Array<() => void> = [];
 
-  async function tokens(req: IncomingMessage, res: ServerResponse, protocol: TokenProtocol, record: RequestRecord) {
+  async function tokens(req: IncomingMessage, res: ServerResponse, route: TokenRoute, record: RequestRecord) {
     const key = identity.keyFor(req);
     if (key !== undefined) record.key = key.name;
     const issuer = key === undefined ? defaultIssuer : issuerFor(key.platforms);
-    const needed = PROTOCOL_TOKEN[protocol];
+    const { protocol, tokenName: needed } = route;
     let response: TokenResponse;
     if (needed !== undefined && !issuer.tokenNames.includes(needed)) {
       record.code = 'forbidden';
@@ -161,8 +135,8 @@ export async function startService(config: ServiceConfig, log: PinoLogger): Prom
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
     const path = pathOf(req.url);
-    const protocol = Object.hasOwn(TOKEN_ROUTES, path) ? TOKEN_ROUTES[path] : undefined;
-    const serves = protocol !== undefined && (protocol === 'roomkey' || config.platforms.red5cloud !== undefined);
+    const tokenRoute = routes.get(path);
+    const serves = tokenRoute !== undefined;
     const probe = path === '/healthz' || path === '/readyz';
     const route = serves || probe ? path : 'other';
     const record: RequestRecord = {};
@@ -176,7 +150,7 @@ export async function startService(config: ServiceConfig, log: PinoLogger): Prom
         } else {
           for (const [name, value] of Object.entries(corsHeaders(origin, config.corsOrigins)))
             res.setHeader(name, value);
-          await tokens(req, res, protocol, record);
+          await tokens(req, res, tokenRoute, record);
         }
       } else if (path === '/healthz') await plain(req, res, 200, { status: 'ok' });
       else if (path === '/readyz') {

@@ -314,6 +314,12 @@ function checkLiveKitGrant(value: unknown): LiveKitGrant {
 export const LIVEKIT_GRANT_FIELD: GrantField<LiveKitGrant> = {
   message: GRANT_MESSAGE,
   check: (value) => (isLiveKitGrant(value) ? value : undefined),
+  // In roomkey serve, a caller's `livekit` cap is its grant's: left out, LiveKit tokens carry the
+  // role's rights only and the endpoint lets a client set nothing (clientMay opens fields).
+  serviceCap: {
+    schema: v.custom<LiveKitGrant>(isLiveKitGrant, GRANT_MESSAGE.replace('grant.livekit', 'livekit')),
+    hint: 'an object such as { "data": true, "clientMay": { "name": true } }',
+  },
 };
 
 /** The LiveKit platform object also carries its signer's URL, for LiveKit's token endpoint. */
@@ -436,6 +442,7 @@ function checkClientAttributes(attributes: Readonly<Record<string, unknown>>): v
  * more than dispatch agents, or a client's attribute under LiveKit's reserved `lk.` prefix.
  */
 export const LIVEKIT_ROUTE: PlatformRoute = {
+  path: '/livekit-token',
   tokenName: 'livekit',
   needs: 'LiveKit credentials with the server URL: livekit: { apiKey, apiSecret, url }',
   status: 201,

@@ -70,6 +70,8 @@ const NEEDS_RED5CLOUD = 'Red5 Cloud credentials: red5cloud: { masterKey, masterS
 
 export const RED5_SDK_ROUTES: Readonly<Record<'red5-chat' | 'red5-conference', PlatformRoute>> = Object.freeze({
   'red5-chat': {
+    // The SDK's "backend URL" is the app's to choose; this is the examples' and serve's.
+    path: '/chat-token',
     tokenName: 'chat',
     needs: NEEDS_RED5CLOUD,
     parse(body) {
@@ -101,6 +103,8 @@ export const RED5_SDK_ROUTES: Readonly<Record<'red5-chat' | 'red5-conference', P
     success: (result) => ({ token: result.tokens.chat?.token }),
   },
   'red5-conference': {
+    // The path the SDK's cloud mode calls, below the host it is given.
+    path: '/config-meetings/api/generate-token',
     tokenName: 'conference',
     needs: NEEDS_RED5CLOUD,
     parse(body) {

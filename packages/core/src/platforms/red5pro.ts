@@ -427,7 +427,31 @@ export const RED5PRO_GRANT_TRANSPORTS_FIELD: GrantField<readonly string[] | 'any
     ],
     grantTransportsMessage,
   ),
+  serviceCap: {
+    schema: transportsCapSchema(),
+    required: true,
+    hint: `a list of ${RED5PRO_TRANSPORTS.join(', ')}, or "any" for all of them`,
+    list: true,
+  },
 };
+
+/** `transports` as a cap in `roomkey serve`'s configuration: any case, upper-cased (serve drops repeats). */
+function transportsCapSchema() {
+  const message = `transports must be "any" or a non-empty array of ${RED5PRO_TRANSPORTS.join(', ')} (any case)`;
+  return v.union(
+    [
+      v.literal('any'),
+      v.pipe(
+        v.array(v.pipe(v.string(message), v.toUpperCase(), v.picklist(RED5PRO_TRANSPORTS, message))),
+        v.minLength(
+          1,
+          `transports must not be empty: list ${RED5PRO_TRANSPORTS.slice(0, -1).join(', ')} or ${RED5PRO_TRANSPORTS.at(-1)}, or write "any"`,
+        ),
+      ),
+    ],
+    message,
+  );
+}
 
 /**
  * Red5 Pro: option `red5pro` (a signer from {@link createRed5ProSigner}, or its options); a

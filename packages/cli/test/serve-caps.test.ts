@@ -214,6 +214,30 @@ describe('roomkey serve: users a service key may act for', () => {
     expect((await post(service, { room: 'hall' }, asKey(backend, 'alice'))).status).toBe(200);
   });
 
+  it('refuses a Roomkey-User with a comma, a quote or a backslash: kiosk-1,alice must not pass kiosk-*', async () => {
+    for (const user of ['kiosk-1,alice', 'kiosk-"x"', 'kiosk-a\\b']) {
+      const res = await post(service, { room: 'hall' }, asKey(kiosk, user));
+      expect(res.status, user).toBe(400);
+      expect(res.body).toMatchObject({ code: 'invalid_request' });
+      expect(res.body).not.toHaveProperty('tokens');
+    }
+  });
+
+  it('refuses at start-up a pattern of only *: "any" is written out, never implied', async () => {
+    const key = await newKey();
+    for (const caps of [
+      { users: ['*'], rooms: ['lobby'] },
+      { users: ['kiosk-*'], rooms: ['**'] },
+    ]) {
+      const file = keysFile([
+        { ...keyEntry('star', key, { role: 'subscriber', platforms: ['red5pro'], transports: 'any' }), ...caps },
+      ]);
+      const result = await roomkey(['serve', '--check', '--config', file], { RED5PRO_JWT_SECRET: SECRET });
+      expect(result.code, JSON.stringify(caps)).toBe(2);
+      expect(result.stderr).toMatch(/only \* .*write "any"/);
+    }
+  });
+
   it('refuses at start-up a key that does not say which users it may act for', async () => {
     const key = await newKey();
     const file = keysFile([

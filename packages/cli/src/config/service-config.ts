@@ -43,13 +43,28 @@ const targets = (what: string) =>
         v.pipe(
           v.string(),
           v.regex(PATTERN, `each of ${what} must be a name or a pattern with * (A-Z a-z 0-9 . _ - *)`),
+          notOnlyStars(what),
         ),
       ),
     ],
     `${what} must be "any" or an array of names and patterns such as "class-*"`,
   );
-/** A user pattern: the characters of a Roomkey-User (visible ASCII), with `*` for any run of them. */
-const USER_PATTERN = /^[\x21-\x7e]{1,256}$/;
+/**
+ * A pattern of only `*` matches everything: "any" is written out, never implied by a pattern
+ * (closed by omission, open only when said).
+ */
+const notOnlyStars = (what: string) =>
+  v.check(
+    (pattern: string) => !/^\*+$/.test(pattern),
+    `a pattern of only * in ${what} matches every name: write "any" if that is what you mean`,
+  );
+/**
+ * A user id a backend may name in Roomkey-User, and the characters of a user pattern (with `*`
+ * for any run): 1-256 visible ASCII characters, but no comma (HTTP joins repeated headers with
+ * one, so `kiosk-1,alice` would pass `kiosk-*`), double quote or backslash.
+ */
+export const USER_ID = /^[\x21\x23-\x2b\x2d-\x5b\x5d-\x7e]{1,256}$/;
+const USER_ID_RULE = '1-256 visible ASCII characters other than , " and \\';
 const usersMessage = 'users must be "any" or a non-empty array of user names and patterns such as "kiosk-*"';
 const users = v.union(
   [
@@ -58,7 +73,8 @@ const users = v.union(
       v.array(
         v.pipe(
           v.string(usersMessage),
-          v.regex(USER_PATTERN, 'each of users must be 1-256 visible ASCII characters (no spaces), * for any run'),
+          v.regex(USER_ID, `each of users must be ${USER_ID_RULE} (no spaces), * for any run`),
+          notOnlyStars('users'),
         ),
       ),
       v.minLength(1, usersMessage),

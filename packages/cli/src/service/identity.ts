@@ -22,15 +22,13 @@ import {
   type Policy,
   type ServiceConfig,
   type ServiceKeyEntry,
+  USER_ID,
 } from '../config/service-config.js';
 import { compileTargets, type TargetMatcher } from './glob.js';
 import { matchServiceKey, SERVICE_KEY_PATTERN } from './service-keys.js';
 
 /** The header a backend names its user in, when it calls with a service key. */
 export const USER_HEADER = 'roomkey-user';
-
-/** A user id a backend may name: 1-256 visible ASCII characters (no spaces, no look-alikes). */
-const USER_ID = /^[\x21-\x7e]{1,256}$/;
 
 /** A policy with its patterns compiled, once, at start-up. */
 interface Caps {
@@ -118,7 +116,7 @@ export function createServiceIdentity(config: ServiceConfig, logger: Logger): Se
         if (typeof user !== 'string' || !USER_ID.test(user)) {
           throw new HttpProblem(
             'invalid_request',
-            'Name the user you act for in the Roomkey-User header (1-256 visible ASCII characters).',
+            'Name the user you act for in the Roomkey-User header (1-256 visible ASCII characters other than , " and \\).',
           );
         }
         const { caps, users } = compiled.get(entry) as CompiledKey;

@@ -277,14 +277,22 @@ async function connect(kind) {
   const room = $('#request').elements.room.value;
   const streamName = $('#stream').value;
   const transport = kind === 'publish' ? 'WHIP' : 'WHEP';
-  log(`${kind}: asking for a token (room ${room}, ${transport}, the granted role)`);
-  let token;
+  // The "relay only" switch: TURN credentials with the token, and the SDK allowed relay candidates only.
+  const relayOnly = $('#request').elements.turn.checked;
+  log(`${kind}: asking for a token (room ${room}, ${transport}, the granted role${relayOnly ? ', TURN' : ''})`);
+  let tokens;
   try {
-    ({ token } = (await client.get({ room, transports: [transport] })).tokens.red5pro);
+    ({ tokens } = await client.get({ room, transports: [transport], ...(relayOnly && { turn: true }) }));
   } catch (error) {
     log(`${kind}: no token: ${error.status} ${error.code}`);
     return;
   }
+  const { token } = tokens.red5pro;
+  const rtcConfiguration = relayOnly
+    ? { iceServers: tokens.turn.iceServers, iceTransportPolicy: 'relay', bundlePolicy: 'max-bundle' }
+    : { iceServers: [], bundlePolicy: 'max-bundle' };
+  if (relayOnly)
+    log(`${kind}: through the TURN relay only (credentials expire ${clock(new Date(tokens.turn.expiresAt))})`);
   const sdk = kind === 'publish' ? new WHIPClient() : new WHEPClient();
   media[kind === 'publish' ? 'publisher' : 'subscriber'] = sdk;
   sdk.on('*', (event) => {
@@ -299,7 +307,7 @@ async function connect(kind) {
       app: `${app}/${room}`,
       streamName,
       mediaElementId: kind === 'publish' ? 'red5pro-publisher' : 'red5pro-subscriber',
-      rtcConfiguration: { iceServers: [], bundlePolicy: 'max-bundle' },
+      rtcConfiguration,
       connectionParams: { username: 'roomkey', password: 'roomkey', token },
     });
     await (kind === 'publish' ? sdk.publish() : sdk.subscribe());

@@ -8,6 +8,7 @@ import {
   createRed5ProSigner,
   createVonageVideoSigner,
   generateSecret,
+  turnDefinition,
 } from '@roomkey/core';
 import { loadRed5ProMedia } from './demo-page.js';
 
@@ -29,7 +30,9 @@ export const DEFAULT_DEV_SECRET_FILE = resolve(
  * RED5_CLOUD_LOCAL=true to try Red5 Cloud locally (see wantsLocalRed5Cloud). Hardening:
  * REQUIRE_HTTPS (on by default when NODE_ENV=production), TRUST_PROXY, RATE_LIMIT_TOKENS and
  * RATE_LIMIT_FAILURES (`points/seconds`). LiveKit: LIVEKIT_API_KEY with LIVEKIT_API_SECRET and
- * LIVEKIT_URL (LiveKit's own names; the URL is what its token endpoint, POST /livekit-token, answers). The demo page: RED5PRO_HOST, RED5PRO_PORT, RED5PRO_APP
+ * LIVEKIT_URL (LiveKit's own names; the URL is what its token endpoint, POST /livekit-token, answers).
+ * TURN: TURN_SECRET (coturn's static-auth-secret) with TURN_URLS (comma-separated turn:, turns:
+ * and stun: URIs), for `"turn": true` requests. The demo page: RED5PRO_HOST, RED5PRO_PORT, RED5PRO_APP
  * (where its WebRTC buttons publish and play; see loadRed5ProMedia).
  */
 export function loadConfig(env = process.env) {
@@ -56,12 +59,14 @@ export function loadConfig(env = process.env) {
     ...red5CloudClient(env),
     ...sessionSigner(env),
     ...liveKitSigner(env),
+    ...turnSigner(env),
   };
   const tokens = [
     'red5pro',
     ...(platforms.red5cloud ? ['conference', 'chat'] : []),
     ...(platforms.vonage || platforms.opentok ? ['vonage'] : []),
     ...(platforms.livekit ? ['livekit'] : []),
+    ...(platforms.turn ? ['turn'] : []),
   ];
   const requireHttps = flag(env, 'REQUIRE_HTTPS', production);
   const trustProxy = flag(env, 'TRUST_PROXY', false);
@@ -154,6 +159,15 @@ function liveKitSigner(env) {
     throw new Error('set LIVEKIT_API_KEY, LIVEKIT_API_SECRET and LIVEKIT_URL together (or none)');
   const variables = { apiKey: 'LIVEKIT_API_KEY', apiSecret: 'LIVEKIT_API_SECRET', url: 'LIVEKIT_URL' };
   return { livekit: signer(createLiveKitSigner, { apiKey, apiSecret, url }, variables, 'LIVEKIT_*') };
+}
+
+/**
+ * TURN, when TURN_SECRET and TURN_URLS are set: read as roomkey's TURN platform reads its own
+ * variables (the same messages as `roomkey serve`), the signer made now.
+ */
+function turnSigner(env) {
+  const signer = turnDefinition.env.read(env);
+  return signer === undefined ? {} : { turn: signer };
 }
 
 function flag(env, name, fallback) {

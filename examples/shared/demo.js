@@ -42,6 +42,8 @@ export function authorizeDemoUser({ identity }) {
     // LiveKit: the rooms above; data messages (chat) for everyone, and the display name the
     // LiveKit client sends to POST /livekit-token. Rights left out are not given.
     livekit: { data: true, clientMay: { name: true } },
+    // TURN credentials ("turn": true) for everyone: they buy relay bandwidth, not a room.
+    turn: true,
     // ttlMinutes: 15,            // cap lifetimes further than the server's jwtTtlMinutes
     // connectionData: 'seat=12',      // Vonage connection data: visible to the whole session
     // chat: { read: true, write: true }, // Red5 Cloud chat rights; default: subscribers only read

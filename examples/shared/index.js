@@ -43,6 +43,9 @@ export function announce(config, address, framework) {
       "LiveKit's token endpoint: POST /livekit-token (for TokenSource.endpoint(url) in LiveKit's client SDKs).",
     );
   }
+  if (config.platforms.turn) {
+    lines.push('TURN: "turn": true in POST /tokens answers tokens.turn = { iceServers, expiresAt } (TURN_URLS).');
+  }
   if (config.devSecretFile) {
     lines.push(
       '',

@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningCoturn, startCoturn } from '../support/coturn.js';
 import { launchChromium } from './support/chromium.js';
+import { lastPeer, RECORD_PEERS } from './support/peers.js';
 import { publishWithRed5Sdk } from './support/red5pro-publish.js';
 import { type Red5ProStandIn, startRed5ProStandIn } from './support/red5pro-standin.js';
 
@@ -19,16 +20,7 @@ const SDK = readFileSync(
 );
 // Each RTCPeerConnection the SDK makes is kept, to read its stats afterwards.
 const PAGE = `<!doctype html><meta charset="utf-8"><title>roomkey TURN with Red5's SDK</title>
-<script>
-  const Native = RTCPeerConnection;
-  window.peers = [];
-  window.RTCPeerConnection = function (configuration) {
-    const peer = new Native(configuration);
-    window.peers.push({ peer, policy: configuration?.iceTransportPolicy });
-    return peer;
-  };
-  window.RTCPeerConnection.prototype = Native.prototype;
-</script>
+<script>${RECORD_PEERS}</script>
 <script src="/red5pro-sdk.min.js"></script>
 <video id="red5pro-publisher" muted autoplay playsinline></video>`;
 
@@ -63,32 +55,6 @@ afterAll(async () => {
   server?.close();
 });
 
-/** The last peer connection the SDK made: its policy, its state once connected (waits bounded), its selected pair's local candidate. */
-function lastPeer(): Promise<{ policy?: string; connection: string; local?: string | undefined }> {
-  return page.evaluate(async () => {
-    // biome-ignore lint/suspicious/noExplicitAny: the page's own bookkeeping, untyped
-    const { peer, policy } = (globalThis as any).peers.at(-1);
-    const connected = await Promise.race([
-      new Promise<boolean>((resolve) => {
-        if (peer.connectionState === 'connected') resolve(true);
-        peer.addEventListener('connectionstatechange', () => {
-          if (peer.connectionState === 'connected') resolve(true);
-        });
-      }),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 15_000)),
-    ]);
-    let local: string | undefined;
-    const stats = await peer.getStats();
-    stats.forEach((report: { type: string; selectedCandidatePairId?: string }) => {
-      if (report.type === 'transport' && report.selectedCandidatePairId) {
-        const pair = stats.get(report.selectedCandidatePairId);
-        local = stats.get(pair.localCandidateId)?.candidateType;
-      }
-    });
-    return { policy, connection: connected ? 'connected' : peer.connectionState, local };
-  });
-}
-
 describe("Red5's WebRTC SDK with roomkey's TURN credentials as rtcConfiguration", () => {
   it('publishes to the Red5 Pro stand-in through coturn only: the selected pair is a relay candidate', async () => {
     const { token } = await createRed5ProSigner({ secret }).sign({
@@ -107,7 +73,7 @@ describe("Red5's WebRTC SDK with roomkey's TURN credentials as rtcConfiguration"
     });
     expect(published.refused, JSON.stringify(published)).toBeUndefined();
     expect(published.events).toContain('Publish.Start');
-    expect(await lastPeer()).toEqual({ policy: 'relay', connection: 'connected', local: 'relay' });
+    expect(await lastPeer(page)).toEqual({ policy: 'relay', connection: 'connected', local: 'relay' });
     expect(standIn.decisions.at(-1)).toMatchObject({ kind: 'publish', outcome: 'accepted', subject: 'bob' });
   }, 40_000);
 });

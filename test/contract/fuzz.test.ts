@@ -12,7 +12,7 @@
  * secret in any answer. Afterwards each app still issues verifiable tokens, and nothing that was
  * logged or written to stdout/stderr holds a token, a secret, a private key or an Authorization value.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHmac, generateKeyPairSync, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { type PubNubStandIn, startPubNubStandIn } from '@roomkey/pubnub-stand-in';
 import fc from 'fast-check';
@@ -111,6 +111,8 @@ const OPENTOK_SECRET = `ot${randomBytes(24).toString('hex')}`;
 const MASTER_KEY = makeMasterKey();
 const CREDENTIALS = makeCredentials();
 const MASTER_SECRET = referenceMasterSecret(MASTER_KEY, credentialFields(CREDENTIALS));
+const TURN_SECRET = `turn${randomBytes(24).toString('hex')}`;
+const TURN_URLS = ['turn:127.0.0.1:3478?transport=udp'];
 
 /** Never in any answer. */
 const SECRETS: readonly string[] = [
@@ -120,6 +122,7 @@ const SECRETS: readonly string[] = [
   MASTER_SECRET,
   CREDENTIALS.conferenceSecret,
   CREDENTIALS.pubnubSecretKey,
+  TURN_SECRET,
   ...PEM_LINES,
 ];
 /** Never in a refusal (a conference token carries the PubNub keys, base64url-encoded). */
@@ -143,8 +146,9 @@ function options(mode: Mode, flavor: Flavor): ContractOptions {
     authorize: ({ identity }) =>
       identity.id === 'dave'
         ? false
-        : { role: 'moderator', rooms: 'any', channels: 'any', sessions: 'any', transports: 'any' },
+        : { role: 'moderator', rooms: 'any', channels: 'any', sessions: 'any', transports: 'any', turn: true },
     red5pro: { secret: SECRET },
+    turn: { secret: TURN_SECRET, urls: TURN_URLS },
     red5cloud: {
       masterKey: MASTER_KEY,
       masterSecret: MASTER_SECRET,
@@ -248,19 +252,42 @@ async function expectIssued(res: Answer, req: FuzzRequest, verdict: Verdict & { 
   expect(body.identity).toBe(user);
   expect(body.role).toBe(asked.role ?? 'moderator');
   expect(Object.keys(body.tokens).sort()).toEqual([...verdict.tokens].sort());
-  const { red5pro, conference, chat, vonage } = body.tokens;
+  const { red5pro, conference, chat, vonage, turn } = body.tokens;
   if (red5pro !== undefined) {
     expect((await verifyHs256(red5pro.token, SECRET))['red5-room']).toBe(asked.room);
     await expectConferenceToken(conference.token, user, asked.room as string);
   }
   if (chat !== undefined) expect(standIn.tokens).toContain(chat.token);
   if (vonage !== undefined) await expectVonageToken(vonage.token, flavor, asked.session as string);
+  if (turn !== undefined)
+    expectTurnCredentials(turn, user, Math.min((asked.ttlMinutes as number | undefined) ?? 720, 720));
+}
+
+/** TURN credentials as coturn checks them: `<expiry>:<user>`, base64(HMAC-SHA1(secret, username)). */
+function expectTurnCredentials(turn: { iceServers: unknown; expiresAt: string }, user: string, minutes: number) {
+  const expiry = Math.floor(clock.now() / 1000) + minutes * 60;
+  const username = `${expiry}:${user}`;
+  const credential = createHmac('sha1', TURN_SECRET).update(username).digest('base64');
+  expect(turn).toEqual({
+    iceServers: [{ urls: TURN_URLS, username, credential }],
+    expiresAt: new Date(expiry * 1000).toISOString(),
+  });
 }
 
 /** Every token string in a 2xx answer of any route. */
 function tokensOf(res: Answer): string[] {
-  const body = JSON.parse(res.text) as { token?: unknown; tokens?: Record<string, { token?: unknown }> };
-  const all = [body.token, ...Object.values(body.tokens ?? {}).map((entry) => entry.token)];
+  const body = JSON.parse(res.text) as {
+    token?: unknown;
+    tokens?: Record<string, { token?: unknown; iceServers?: { credential?: unknown }[] }>;
+  };
+  // TURN's credential is its secret part: kept for the leak check like a token.
+  const all = [
+    body.token,
+    ...Object.values(body.tokens ?? {}).flatMap((entry) => [
+      entry.token,
+      ...(entry.iceServers ?? []).map((server) => server.credential),
+    ]),
+  ];
   return all.filter((token): token is string => typeof token === 'string');
 }
 
@@ -403,6 +430,8 @@ const NUMBER_BODIES: Readonly<Record<Route, readonly ((n: string) => string)[]>>
   tokens: [
     (n) => `{"room":"room-abc","ttlMinutes":${n}}`,
     (n) => `{"session":"${OWN_SESSION}","ttlMinutes":${n}}`,
+    (n) => `{"turn":true,"ttlMinutes":${n}}`,
+    (n) => `{"room":"room-abc","turn":${n}}`,
     (n) => `{"channel":"channel-global","role":"publisher","ttlMinutes":${n}}`,
     (n) => `{"room":${n}}`,
     (n) => `{"room":"room-abc","transports":[${n}]}`,
@@ -595,13 +624,15 @@ describe('HTTP fuzzing of every route, in every adapter mode', () => {
             transports: ['WHIP'],
             channel: 'channel-global',
             session: OWN_SESSION,
+            turn: true,
             ttlMinutes: 30,
           }),
         );
         const res = await send(port, all);
         expect(res.status, res.text).toBe(200);
         const body = JSON.parse(res.text);
-        expect(Object.keys(body.tokens).sort()).toEqual(['chat', 'conference', 'red5pro', 'vonage']);
+        expect(Object.keys(body.tokens).sort()).toEqual(['chat', 'conference', 'red5pro', 'turn', 'vonage']);
+        expectTurnCredentials(body.tokens.turn, 'carol', 30);
         const red5pro = await verifyHs256(body.tokens.red5pro.token, SECRET);
         expect(red5pro).toMatchObject({ sub: 'carol', 'red5-room': 'room-abc', 'red5-transport': 'WHIP' });
         expect(red5pro.exp).toBe(Math.floor(clock.now() / 1000) + 30 * 60);
@@ -654,6 +685,7 @@ describe('HTTP fuzzing of every route, in every adapter mode', () => {
     for (const token of standIn.tokens) expect(text.includes(token), 'a PubNub token in the log').toBe(false);
     expect(text.includes(SECRET), 'the Red5 Pro secret').toBe(false);
     expect(text.includes(OPENTOK_SECRET), 'the OpenTok secret').toBe(false);
+    expect(text.includes(TURN_SECRET), 'the TURN secret').toBe(false);
     expect(text.includes(PRIVATE_PEM), 'the private key').toBe(false);
     for (const line of PEM_LINES) expect(text.includes(line), 'a line of the private key').toBe(false);
     expect(text.includes(PEM_LINES.join('')), 'the private key body').toBe(false);

@@ -118,7 +118,7 @@ function watchTokens(request) {
           ? `Issued to ${body.identity} as ${body.role} at ${clock(new Date(serverNow()))}.`
           : `Refreshed ${deliveries - 1}× before expiry, last at ${clock(new Date(serverNow()))}.`;
       tokens.replaceChildren(
-        ...Object.entries(body.tokens).map(([name, { token, expiresAt }]) => {
+        ...Object.entries(body.tokens).map(([name, { token, iceServers, expiresAt }]) => {
           const span = element('span', { className: 'countdown' });
           span.dataset.expires = String(Date.parse(expiresAt));
           countdown(span);
@@ -127,7 +127,7 @@ function watchTokens(request) {
             { className: 'token' },
             element('h4', {}, name),
             element('p', {}, `expires ${clock(new Date(expiresAt))}, in `, span),
-            element('pre', { className: 'claims' }, decode(token)),
+            iceServers ? relayProof(iceServers) : element('pre', { className: 'claims' }, decode(token)),
           );
         }),
       );
@@ -152,6 +152,94 @@ function watchTokens(request) {
   });
 }
 
+// TURN: the credentials, and a connection through the relay -----------------------------------
+
+/** The iceServers as the page got them, the credential hidden (it is the TURN password). */
+const shownIceServers = (iceServers) =>
+  JSON.stringify(
+    iceServers.map((server) => (server.credential ? { ...server, credential: '(hidden)' } : server)),
+    null,
+    2,
+  );
+
+/**
+ * Proves the relay: two RTCPeerConnections in this page, allowed relay candidates only
+ * (iceTransportPolicy 'relay'), open a data channel through the TURN server with these
+ * iceServers; the selected pair's candidate types come from getStats().
+ */
+function relayProof(iceServers) {
+  const result = element('p', { className: 'relay' }, 'Relay: connecting two peers through TURN…');
+  connectThroughRelay(iceServers).then(
+    ({ open, local, remote, errors }) => {
+      result.dataset.open = String(open);
+      result.dataset.local = local ?? '';
+      result.dataset.remote = remote ?? '';
+      result.textContent = open
+        ? `Relay: data channel open through TURN; selected pair: local ${local}, remote ${remote}.`
+        : `Relay: no connection through TURN${errors.length > 0 ? ` (candidate errors: ${errors.join(', ')})` : ''}.`;
+    },
+    (error) => {
+      result.dataset.open = 'false';
+      result.textContent = `Relay: ${error.message}`;
+    },
+  );
+  return element('div', {}, element('pre', { className: 'claims' }, shownIceServers(iceServers)), result);
+}
+
+async function connectThroughRelay(iceServers, waitMs = 15_000) {
+  const configuration = { iceServers, iceTransportPolicy: 'relay' };
+  const a = new RTCPeerConnection(configuration);
+  const b = new RTCPeerConnection(configuration);
+  const errors = [];
+  let gathered = 0;
+  let timer;
+  let settle;
+  const opened = new Promise((resolve) => {
+    settle = resolve;
+    timer = setTimeout(() => resolve(false), waitMs);
+  });
+  for (const [from, to] of [
+    [a, b],
+    [b, a],
+  ]) {
+    from.onicecandidate = ({ candidate }) => {
+      if (candidate) {
+        gathered++;
+        to.addIceCandidate(candidate).catch(() => {});
+      } else if (gathered === 0 && a.iceGatheringState === 'complete' && b.iceGatheringState === 'complete') {
+        settle(false); // both done, no relay candidate (the TURN server refused): no pair can form
+      }
+    };
+    from.onicecandidateerror = (event) => errors.push(event.errorCode);
+  }
+  const channel = a.createDataChannel('roomkey');
+  channel.onopen = () => settle(true);
+  try {
+    await a.setLocalDescription();
+    await b.setRemoteDescription(a.localDescription);
+    await b.setLocalDescription();
+    await a.setRemoteDescription(b.localDescription);
+    const open = await opened;
+    if (!open) return { open, errors };
+    const stats = await a.getStats();
+    let pair;
+    stats.forEach((report) => {
+      if (report.type === 'transport' && report.selectedCandidatePairId)
+        pair = stats.get(report.selectedCandidatePairId);
+    });
+    return {
+      open,
+      local: stats.get(pair?.localCandidateId)?.candidateType,
+      remote: stats.get(pair?.remoteCandidateId)?.candidateType,
+      errors,
+    };
+  } finally {
+    clearTimeout(timer);
+    a.close();
+    b.close();
+  }
+}
+
 $('#request').addEventListener('submit', (event) => {
   event.preventDefault();
   const form = new FormData(event.target);
@@ -162,6 +250,7 @@ $('#request').addEventListener('submit', (event) => {
     ...(form.get('role') && { role: form.get('role') }),
     ...(transports.length > 0 && { transports }),
     ...(ttl > 0 && { ttlMinutes: ttl }),
+    ...(form.get('turn') && { turn: true }),
   });
 });
 
@@ -188,14 +277,22 @@ async function connect(kind) {
   const room = $('#request').elements.room.value;
   const streamName = $('#stream').value;
   const transport = kind === 'publish' ? 'WHIP' : 'WHEP';
-  log(`${kind}: asking for a token (room ${room}, ${transport}, the granted role)`);
-  let token;
+  // The "relay only" switch: TURN credentials with the token, and the SDK allowed relay candidates only.
+  const relayOnly = $('#request').elements.turn.checked;
+  log(`${kind}: asking for a token (room ${room}, ${transport}, the granted role${relayOnly ? ', TURN' : ''})`);
+  let tokens;
   try {
-    ({ token } = (await client.get({ room, transports: [transport] })).tokens.red5pro);
+    ({ tokens } = await client.get({ room, transports: [transport], ...(relayOnly && { turn: true }) }));
   } catch (error) {
     log(`${kind}: no token: ${error.status} ${error.code}`);
     return;
   }
+  const { token } = tokens.red5pro;
+  const rtcConfiguration = relayOnly
+    ? { iceServers: tokens.turn.iceServers, iceTransportPolicy: 'relay', bundlePolicy: 'max-bundle' }
+    : { iceServers: [], bundlePolicy: 'max-bundle' };
+  if (relayOnly)
+    log(`${kind}: through the TURN relay only (credentials expire ${clock(new Date(tokens.turn.expiresAt))})`);
   const sdk = kind === 'publish' ? new WHIPClient() : new WHEPClient();
   media[kind === 'publish' ? 'publisher' : 'subscriber'] = sdk;
   sdk.on('*', (event) => {
@@ -210,7 +307,7 @@ async function connect(kind) {
       app: `${app}/${room}`,
       streamName,
       mediaElementId: kind === 'publish' ? 'red5pro-publisher' : 'red5pro-subscriber',
-      rtcConfiguration: { iceServers: [], bundlePolicy: 'max-bundle' },
+      rtcConfiguration,
       connectionParams: { username: 'roomkey', password: 'roomkey', token },
     });
     await (kind === 'publish' ? sdk.publish() : sdk.subscribe());

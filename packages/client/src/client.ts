@@ -78,6 +78,19 @@ const MAX_RETRY_AFTER_SECONDS = 3600;
 const MIN_TOKEN_LIFETIME_SECONDS = 5;
 
 /** The request's JSON with its fields sorted: same fields in any order, same cache entry. */
+/**
+ * An entry the caller can use: a token string, or credentials that are not one token (TURN's
+ * `iceServers`); anything else is a broken answer, never handed out.
+ */
+function isUsableEntry(entry: unknown): boolean {
+  if (typeof entry !== 'object' || entry === null) return false;
+  const { token, iceServers } = entry as { token?: unknown; iceServers?: unknown };
+  return (
+    (typeof token === 'string' && token !== '') ||
+    (token === undefined && Array.isArray(iceServers) && iceServers.length > 0)
+  );
+}
+
 function keyOf(request: TokenRequest): string {
   if (typeof request !== 'object' || request === null) throw new TypeError('the request must be an object');
   return JSON.stringify(request, (_name, value) =>
@@ -160,11 +173,7 @@ export function createTokenClient(options: TokenClientOptions): TokenClient {
     }
     const tokens = Object.values((json as Partial<TokenResponse> | undefined)?.tokens ?? {});
     const earliest = Math.min(...tokens.map((token) => Date.parse(token?.expiresAt as string)));
-    if (
-      tokens.length === 0 ||
-      Number.isNaN(earliest) ||
-      tokens.some((token) => typeof token?.token !== 'string' || token.token === '')
-    ) {
+    if (tokens.length === 0 || Number.isNaN(earliest) || !tokens.every(isUsableEntry)) {
       throw new RoomkeyClientError(response.status, 'invalid_response', 'the answer is not a token response');
     }
     // The lifetime by the server's clock (Date against expiresAt), counted from when the request

@@ -7,4 +7,12 @@ export {
   type WatchHandlers,
 } from './client.js';
 export { RoomkeyClientError, type RoomkeyClientErrorCode } from './errors.js';
-export type { IssuedToken, TokenName, TokenRequest, TokenResponse, TokenRole } from './types.js';
+export type {
+  IssuedToken,
+  TokenName,
+  TokenRequest,
+  TokenResponse,
+  TokenRole,
+  TurnCredentials,
+  TurnIceServer,
+} from './types.js';

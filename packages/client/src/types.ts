@@ -2,7 +2,7 @@
 export type TokenRole = 'subscriber' | 'publisher' | 'publisher-only' | 'moderator';
 
 /** The names a token can have in a response: one per platform that the request addressed. */
-export type TokenName = 'red5pro' | 'conference' | 'chat' | 'vonage';
+export type TokenName = 'red5pro' | 'conference' | 'chat' | 'vonage' | 'livekit';
 
 /** The body of `POST /tokens`. Every field is optional; the server says what it needs. */
 export interface TokenRequest {
@@ -15,6 +15,8 @@ export interface TokenRequest {
   readonly channel?: string;
   /** A Vonage Video session id (`vonage` token). */
   readonly session?: string;
+  /** TURN credentials (`turn` entry), beside the room's tokens or alone. */
+  readonly turn?: true;
   readonly ttlMinutes?: number;
 }
 
@@ -24,9 +26,23 @@ export interface IssuedToken {
   readonly expiresAt: string;
 }
 
+/** One `RTCIceServer`: usable as-is by `new RTCPeerConnection({ iceServers })`. */
+export interface TurnIceServer {
+  readonly urls: string[];
+  readonly username?: string;
+  readonly credential?: string;
+}
+
+/** The `turn` entry: TURN REST API credentials for the signed-in user, and when they expire. */
+export interface TurnCredentials {
+  readonly iceServers: TurnIceServer[];
+  /** ISO 8601, by the server's clock. */
+  readonly expiresAt: string;
+}
+
 /** The success body of `POST /tokens`. */
 export interface TokenResponse {
   readonly identity: string;
   readonly role: TokenRole;
-  readonly tokens: { readonly [name in TokenName]?: IssuedToken };
+  readonly tokens: { readonly [name in TokenName]?: IssuedToken } & { readonly turn?: TurnCredentials };
 }

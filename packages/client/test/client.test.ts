@@ -123,6 +123,12 @@ describe('get', () => {
     expect(await rejection(client.get({ room: 'a' }))).toMatchObject({ status: 200, code: 'invalid_response' });
     server.answer = () => ({ body: '<!doctype html>' });
     expect(await rejection(client.get({ room: 'a' }))).toMatchObject({ code: 'invalid_response' });
+    // An entry with neither a token nor TURN's iceServers is as unusable.
+    const expiresAt = new Date(Date.now() + 600_000).toISOString();
+    for (const turn of [{ expiresAt }, { iceServers: [], expiresAt }, { token: 7, iceServers: [{}], expiresAt }]) {
+      server.answer = () => ({ body: { identity: 'bob', role: 'subscriber', tokens: { turn } } });
+      expect(await rejection(client.get({ turn: true }))).toMatchObject({ code: 'invalid_response' });
+    }
   });
 
   it('refuses an empty token string as invalid_response, never returns it', async () => {

@@ -141,7 +141,8 @@ export {
   type TurnCredentials,
   type TurnIceServer,
 } from './platforms/turn.js';
-export { explainTurnCredential } from './platforms/turn-explain.js';
+export { explainTurnCredential, parseTurnInput } from './platforms/turn-explain.js';
+export { TURN_FIELD, TURN_GRANT_FIELD, turnDefinition, turnPlatform } from './platforms/turn-platform.js';
 export type { TurnServerUrls } from './platforms/turn-urls.js';
 export {
   parseTurnUsername,

@@ -151,7 +151,7 @@ const MAX_USER_ID = 64;
 const MAX_RED5CLOUD_NAME = 92 - '-pnpres'.length;
 
 export const FIELDS: Readonly<Record<Route, readonly string[]>> = {
-  tokens: ['room', 'role', 'transports', 'channel', 'session', 'ttlMinutes'],
+  tokens: ['room', 'role', 'transports', 'channel', 'session', 'turn', 'ttlMinutes'],
   chat: ['userId', 'channelId', 'read', 'write', 'ttlMinutes'],
   conference: ['userId', 'channelId', 'expirationMinutes'],
 };
@@ -248,6 +248,8 @@ const RULES: Readonly<Record<Route, Record<string, (field: unknown) => boolean>>
       Array.isArray(value) && value.length >= 1 && value.length <= MAX_TRANSPORTS && value.every(isTransport),
     channel: isName,
     session: (value) => typeof value === 'string' && SESSION.test(value),
+    // A flag: only `true` (false is refused, not read as "no").
+    turn: (value) => value === true,
     ttlMinutes: isMinutes,
   },
   chat: {
@@ -298,6 +300,7 @@ export function classify(request: FuzzRequest, setting: Setting): Verdict {
     if (has('room')) tokens.push('red5pro', 'conference');
     if (has('channel')) tokens.push('chat');
     if (has('session')) tokens.push('vonage');
+    if (has('turn')) tokens.push('turn');
     if (tokens.length === 0) return refused(400, 'addresses no platform');
   } else {
     if (!has('userId') || !has('channelId')) return refused(400, 'userId and channelId are required');
@@ -434,6 +437,8 @@ export function validValue(field: string): fc.Arbitrary<unknown> {
     case 'read':
     case 'write':
       return fc.boolean();
+    case 'turn':
+      return fc.constant(true);
     default:
       throw new Error(`no valid value for ${field}`);
   }
@@ -591,6 +596,7 @@ export function validBody(route: Route): fc.Arbitrary<Record<string, unknown>> {
       transports,
       channel: name,
       session: fc.constant(OWN_SESSION),
+      turn: fc.constant(true),
       ttlMinutes: minutes,
     },
     { requiredKeys: ['room'] },

@@ -1,8 +1,7 @@
 import type { DecodedToken, TokenReport as Report } from '@roomkey/core';
-import { BUILT_IN_PLATFORMS, explainTurnCredential, RED5PRO_TRANSPORTS } from '@roomkey/core';
+import { BUILT_IN_PLATFORMS, RED5PRO_TRANSPORTS } from '@roomkey/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { explainVariables } from '../config/registry.js';
-import { parseTurnInput } from '../inspect/turn.js';
 import { EXIT, type Style, writeJson } from '../output.js';
 import { readSecret, readStdin } from '../secrets.js';
 import { type CommandContext, example } from './context.js';
@@ -86,11 +85,6 @@ async function tokenInput(context: CommandContext, argument: string | undefined)
 
 async function inspect(token: string, options: InspectOptions, context: CommandContext): Promise<Report> {
   const now = Date.now();
-  const turn = parseTurnInput(token);
-  if (turn !== undefined) {
-    const secret = readSecret(options.secretFile, 'TURN_SECRET', context.env);
-    return explainTurnCredential(turn, secret, options.secretFile === undefined ? 'TURN_SECRET' : '--secret-file', now);
-  }
   const jwt = decode(token);
   const decoded: DecodedToken = typeof jwt === 'string' ? { token } : jwt;
   const settings = {

@@ -3,6 +3,7 @@ import { liveKitDefinition } from './livekit.js';
 import { openTokDefinition } from './opentok.js';
 import { red5CloudDefinition } from './red5cloud.js';
 import { red5ProDefinition } from './red5pro.js';
+import { turnDefinition } from './turn-platform.js';
 import { vonageDefinition } from './vonage.js';
 
 /**
@@ -16,4 +17,5 @@ export const BUILT_IN_PLATFORMS = [
   openTokDefinition,
   red5CloudDefinition,
   liveKitDefinition,
+  turnDefinition,
 ] as const satisfies readonly RoomkeyPlatform<unknown, string, string>[];

@@ -38,7 +38,7 @@ const added: RoomkeyPlatform<unknown, string, string> = {
 describe("serve's view of the registry", () => {
   it('holds every built-in token name, target cap, platform cap and route', () => {
     const view = registryView(PLATFORMS);
-    expect(view.tokenNames).toEqual(['red5pro', 'vonage', 'conference', 'chat', 'livekit']);
+    expect(view.tokenNames).toEqual(['red5pro', 'vonage', 'conference', 'chat', 'livekit', 'turn']);
     expect(view.targetCaps).toEqual(
       expect.arrayContaining([
         { list: 'rooms', field: 'room' },

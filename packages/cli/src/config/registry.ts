@@ -47,6 +47,12 @@ export interface RegistryView {
   readonly serviceCaps: readonly ServiceCapField[];
   /** Their routes that name a path and the one token they answer with (serve mounts only those). */
   readonly extraRoutes: readonly ExtraRoute[];
+  /**
+   * Grants that a caller's `platforms` already say: a flag request field (TURN's `"turn": true`)
+   * whose platform has a grant field of the same name is granted `true` to a caller that may have
+   * that platform's tokens, and is left out (closed) for every other caller.
+   */
+  readonly flagGrants: readonly { readonly field: string; readonly tokenNames: readonly string[] }[];
 }
 
 /** Reads what serve needs from platform definitions. */
@@ -68,6 +74,13 @@ export function registryView(platforms: readonly AnyPlatform[]): RegistryView {
       (spec.kind ?? 'target') === 'target' && spec.grantList !== undefined ? [{ list: spec.grantList, field }] : [],
     ),
     serviceCaps: [...serviceCaps.values()],
+    flagGrants: platforms.flatMap((platform) =>
+      Object.entries(platform.requestFields ?? {}).flatMap(([field, spec]) =>
+        spec.kind === 'flag' && platform.grantFields?.[field] !== undefined
+          ? [{ field, tokenNames: platform.tokenNames }]
+          : [],
+      ),
+    ),
     extraRoutes: platforms.flatMap((platform) =>
       Object.entries(platform.routes ?? {}).flatMap(([protocol, route]) =>
         route.path !== undefined && route.tokenName !== undefined
@@ -84,6 +97,7 @@ export const REQUEST_FIELDS = VIEW.requestFields;
 export const TARGET_CAPS = VIEW.targetCaps;
 export const SERVICE_CAPS = VIEW.serviceCaps;
 export const EXTRA_ROUTES = VIEW.extraRoutes;
+export const FLAG_GRANTS = VIEW.flagGrants;
 
 /**
  * `roomkey serve --help`'s list of platforms, read from the registry: each one's tokens, the

@@ -15,7 +15,7 @@ import {
   type TokenRequest,
 } from '@roomkey/core';
 import type { JWTPayload } from 'jose';
-import { SERVICE_CAPS, TARGET_CAPS } from '../config/registry.js';
+import { FLAG_GRANTS, SERVICE_CAPS, TARGET_CAPS } from '../config/registry.js';
 import {
   bearerOptions,
   type OidcSettings,
@@ -53,9 +53,13 @@ function compileCaps(policy: Policy): Caps {
       field,
       matcher: compileTargets((policy[list] ?? []) as 'any' | readonly string[]),
     })),
-    granted: Object.fromEntries(
-      SERVICE_CAPS.flatMap(({ name }) => (policy[name] === undefined ? [] : [[name, policy[name]]])),
-    ),
+    granted: Object.fromEntries([
+      ...SERVICE_CAPS.flatMap(({ name }) => (policy[name] === undefined ? [] : [[name, policy[name]]])),
+      // A flag a caller's platforms allow (TURN's turn: true) is granted; any other stays closed.
+      ...FLAG_GRANTS.flatMap(({ field, tokenNames }) =>
+        policy.platforms === 'any' || tokenNames.some((name) => policy.platforms.includes(name)) ? [[field, true]] : [],
+      ),
+    ]),
     ttlMinutes: policy.ttlMinutes,
   };
 }

@@ -87,7 +87,24 @@ function isUsableEntry(entry: unknown): boolean {
   const { token, iceServers } = entry as { token?: unknown; iceServers?: unknown };
   return (
     (typeof token === 'string' && token !== '') ||
-    (token === undefined && Array.isArray(iceServers) && iceServers.length > 0)
+    (token === undefined && Array.isArray(iceServers) && iceServers.length > 0 && iceServers.every(isIceServer))
+  );
+}
+
+const isUri = (value: unknown) => typeof value === 'string' && value !== '';
+
+/**
+ * One `RTCIceServer` as `new RTCPeerConnection({ iceServers })` takes it: `urls` a URI or a
+ * non-empty list of them, `username` and `credential` strings when present. Anything else would
+ * reach the app's `onTokens` only to throw there, so the answer is refused here instead.
+ */
+function isIceServer(server: unknown): boolean {
+  if (typeof server !== 'object' || server === null) return false;
+  const { urls, username, credential } = server as { urls?: unknown; username?: unknown; credential?: unknown };
+  return (
+    (isUri(urls) || (Array.isArray(urls) && urls.length > 0 && urls.every(isUri))) &&
+    (username === undefined || typeof username === 'string') &&
+    (credential === undefined || typeof credential === 'string')
   );
 }
 

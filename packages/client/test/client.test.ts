@@ -131,6 +131,39 @@ describe('get', () => {
     }
   });
 
+  it('refuses TURN entries whose iceServers RTCPeerConnection could not take, never hands them on', async () => {
+    const client = createTokenClient({ url: server.url });
+    const expiresAt = new Date(Date.now() + 600_000).toISOString();
+    const good = { urls: ['turn:turn.example.test:3478'], username: '1:bob', credential: 'c2VjcmV0' };
+    const malformed: unknown[] = [
+      'turn:turn.example.test:3478',
+      [null],
+      [7],
+      [{}],
+      [{ urls: 7 }],
+      [{ urls: '' }],
+      [{ urls: [] }],
+      [{ urls: [7] }],
+      [{ urls: [''] }],
+      [{ ...good, username: 7 }],
+      [{ ...good, credential: {} }],
+      [good, { urls: [null] }],
+    ];
+    for (const iceServers of malformed) {
+      server.answer = () => ({
+        body: { identity: 'bob', role: 'subscriber', tokens: { turn: { iceServers, expiresAt } } },
+      });
+      const error = await rejection(client.get({ turn: true }));
+      expect(error, JSON.stringify(iceServers)).toMatchObject({ code: 'invalid_response' });
+    }
+    // The shapes RTCIceServer allows still pass: urls a string or a list, STUN without credentials.
+    const iceServers = [good, { urls: 'stun:turn.example.test:3478' }];
+    server.answer = () => ({
+      body: { identity: 'bob', role: 'subscriber', tokens: { turn: { iceServers, expiresAt } } },
+    });
+    expect((await client.get({ turn: true })).tokens.turn).toEqual({ iceServers, expiresAt });
+  });
+
   it('refuses an empty token string as invalid_response, never returns it', async () => {
     const client = createTokenClient({ url: server.url });
     const expiresAt = new Date(Date.now() + 3_600_000).toISOString();

@@ -164,7 +164,14 @@ export function checkGrantBySchema(grant: unknown, shape: GrantShape = BUILT_IN_
     const unknown = describeUnknownKey(grant, shape.names, 'field');
     if (unknown !== undefined) throw new Error(`authorize returned a grant with an ${unknown}`);
   }
-  const result = v.safeParse(shape.schema, grant);
+  // The schema reads a field by name, which finds one inherited from a prototype (a polluted
+  // Object.prototype.turn, a grant made with Object.create): only the grant's own fields count,
+  // as on the quick path.
+  const own =
+    typeof grant === 'object' && grant !== null && !Array.isArray(grant)
+      ? Object.assign(Object.create(null) as object, grant)
+      : grant;
+  const result = v.safeParse(shape.schema, own);
   if (!result.success) throw new Error(`authorize returned an invalid grant: ${describeIssues(result.issues, '')}`);
   return result.output as Grant;
 }

@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkGrantBySchema, quickGrant } from '../src/grant.js';
+import type { TokenIssuer } from '../src/pipeline.js';
 import { tokenBodyJson } from '../src/problem.js';
 import { parseTokenRequestBySchema, quickTokenRequest } from '../src/request.js';
 
@@ -178,6 +179,17 @@ describe('fast paths agree with the schemas', () => {
   });
 });
 
+/** POSTs a body as a JSON body parser would have left it. */
+const postParsed = (issuer: { handle: TokenIssuer<object>['handle'] }, body: object) =>
+  issuer.handle({
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    stream: null,
+    bodyUsed: true,
+    parsedBody: body,
+    native: {},
+  });
+
 describe('a polluted Object.prototype opens nothing a grant left out', () => {
   it('no channel, session or room beyond the grant while rooms, channels, sessions and transports are polluted', async () => {
     const { createTokenIssuer } = await import('../src/index.js');
@@ -186,15 +198,7 @@ describe('a polluted Object.prototype opens nothing a grant left out', () => {
       authorize: () => ({ role: 'publisher', rooms: ['lobby'], transports: ['WHEP'] }),
       red5pro: { secret: 'pollution-test-secret-8f3k2m9q4w7e1r6t5y0u' },
     });
-    const ask = (body: object) =>
-      issuer.handle({
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        stream: null,
-        bodyUsed: true,
-        parsedBody: body,
-        native: {},
-      });
+    const ask = (body: object) => postParsed(issuer, body);
     const polluted = Object.prototype as Record<string, unknown>;
     const written = process.stderr.write;
     process.stderr.write = () => true; // the 500s' stacks, expected here
@@ -209,6 +213,45 @@ describe('a polluted Object.prototype opens nothing a grant left out', () => {
       process.stderr.write = written;
     }
     expect((await ask({ room: 'lobby' })).status).toBe(200);
+  });
+});
+
+describe('a grant field is read from the grant itself, never from a prototype', () => {
+  const turnIssuer = async (grant: object) => {
+    const { createTokenIssuer } = await import('../src/index.js');
+    return createTokenIssuer({
+      identify: () => ({ id: 'ann' }),
+      authorize: () => grant as never,
+      red5pro: { secret: 'pollution-test-secret-8f3k2m9q4w7e1r6t5y0u' },
+      turn: { secret: 'pollution-turn-secret-2v8n4b6m1q9w3e7r5t0y', urls: ['turn:127.0.0.1:3478'] },
+      logger: { info: () => {}, warn: () => {}, error: () => {} },
+    });
+  };
+  const ask = postParsed;
+
+  it('no TURN credentials for a grant without turn while Object.prototype.turn is true', async () => {
+    const issuer = await turnIssuer({ role: 'subscriber', rooms: ['lobby'], transports: ['WHEP'] });
+    const polluted = Object.prototype as Record<string, unknown>;
+    let status: number;
+    polluted.turn = true;
+    try {
+      ({ status } = await ask(issuer, { turn: true }));
+    } finally {
+      delete polluted.turn;
+    }
+    expect(status).not.toBe(200);
+    expect((await ask(issuer, { turn: true })).status).toBe(403);
+  });
+
+  it("no room or TURN credentials that only the grant object's own prototype holds", async () => {
+    const inherited = Object.assign(Object.create({ rooms: 'any', turn: true }), {
+      role: 'subscriber',
+      transports: ['WHEP'],
+    });
+    const issuer = await turnIssuer(inherited);
+    // The grant's own fields are a valid grant: refused for what it leaves out (403), not a 500.
+    expect((await ask(issuer, { turn: true })).status).toBe(403);
+    expect((await ask(issuer, { room: 'lobby' })).status).toBe(403);
   });
 });
 

@@ -145,6 +145,15 @@ describe('createTurnCredentialSigner: configuration', () => {
     [['turn:turn.example.com ', 'x'], /urls\[0\] contains a space/],
     [['turn:a.example', 'turn:a.example'], /urls\[1\] repeats/],
     [['stun:stun.example.com'], /no turn: or turns: URI/],
+    // Bracketed, but no IPv6 address: start-up is where such a typo is caught, not a silent
+    // gathering without a relay in every browser.
+    [['turn:[:::::::::]:3478'], /neither a DNS name, an IPv4 address nor an IPv6 address/],
+    [['turn:[192.0.2.1]:3478'], /neither a DNS name, an IPv4 address nor an IPv6 address/],
+    [['turn:[2001:db8::1::2]'], /neither a DNS name, an IPv4 address nor an IPv6 address/],
+    // A host whose last label is a number is an IPv4 address to a URL parser, and these are none.
+    [['turn:256.1.1.1:3478'], /neither a DNS name, an IPv4 address nor an IPv6 address/],
+    [['turn:192.0.2:3478'], /neither a DNS name, an IPv4 address nor an IPv6 address/],
+    [['turn:3478'], /neither a DNS name, an IPv4 address nor an IPv6 address/],
   ])('refuses urls %j with a message saying what to fix', async (urls, message) => {
     await expectTypeError(() => makeTurnSigner({ urls: urls as string[] }), message);
   });
@@ -154,6 +163,8 @@ describe('createTurnCredentialSigner: configuration', () => {
       'turn:turn.example.com',
       'turn:192.0.2.1:3478?transport=udp',
       'turn:[2001:db8::1]:3478?transport=tcp',
+      'turn:[::ffff:192.0.2.1]',
+      'turn:turn1.example.com:3478',
       'turns:turn.example.com:443?transport=tcp',
       'turns:turn.example.com',
       'stun:127.0.0.1:19302',

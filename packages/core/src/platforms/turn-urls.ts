@@ -23,7 +23,33 @@ const IPV4 = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d
 /** A DNS name: labels of letters, digits and inner hyphens, joined by dots. */
 const DNS_NAME =
   /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-const IPV6_LITERAL = /^\[[0-9A-Fa-f:.]{2,45}\]$/;
+const HEX_GROUP = /^[0-9A-Fa-f]{1,4}$/;
+
+/**
+ * An IPv6 address (RFC 4291 §2.2): eight groups of 1-4 hex digits, or fewer around one `::`,
+ * the last two optionally written as an IPv4 address. Checked here, not by the pattern alone,
+ * so that a typo such as `[192.0.2.1]` or `[::::]` fails at start-up.
+ */
+function isIpv6(text: string): boolean {
+  const halves = text.split('::');
+  if (halves.length > 2) return false;
+  const groups = halves.flatMap((half) => (half === '' ? [] : half.split(':')));
+  const last = groups.at(-1) ?? '';
+  const ipv4Tail = last.includes('.');
+  if (ipv4Tail && !IPV4.test(last)) return false;
+  const hex = ipv4Tail ? groups.slice(0, -1) : groups;
+  if (!hex.every((group) => HEX_GROUP.test(group))) return false;
+  const count = hex.length + (ipv4Tail ? 2 : 0);
+  return halves.length === 2 ? count < 8 : count === 8;
+}
+
+/** Whether a host is an IP address or a DNS name, as a URL parser reads it. */
+function isHost(host: string): boolean {
+  if (host.startsWith('[')) return host.endsWith(']') && isIpv6(host.slice(1, -1));
+  // A host whose last label is a number is an IPv4 address to a URL parser (WHATWG URL), never a name.
+  if (/(?:^|\.)\d+$/.test(host)) return IPV4.test(host);
+  return DNS_NAME.test(host);
+}
 
 /**
  * Checks the `urls` option and sorts it into TURN and STUN URIs. Throws a `TypeError` naming
@@ -97,7 +123,7 @@ function describeBadHostPort(hostPort: string, scheme: Scheme): string | undefin
     port = hostPort.slice(portAt + 1);
   }
   if (host === '') return `has no host: write ${scheme}:host or ${scheme}:host:port`;
-  if (!IPV4.test(host) && !IPV6_LITERAL.test(host) && !DNS_NAME.test(host)) {
+  if (!isHost(host)) {
     return host.includes('/')
       ? 'must not have a path: write scheme:host:port'
       : 'has a host that is neither a DNS name, an IPv4 address nor an IPv6 address in brackets';

@@ -14,32 +14,7 @@ import {
 
 // What an app names beside the route (grants, identities, errors, signers), so that it needs no
 // second import from @roomkey/core.
-export {
-  type AuditEvent,
-  type AuthorizeContext,
-  type BearerJwtIdentityOptions,
-  bearerJwtIdentity,
-  type ChatRights,
-  createRed5ProSigner,
-  createVonageVideoSigner,
-  type Grant,
-  HttpProblem,
-  type Identity,
-  isRoomkeyError,
-  type Logger,
-  type ProblemCode,
-  problemResponse,
-  type RateLimitOptions,
-  Red5Client,
-  type Role,
-  RoomkeyError,
-  type RoomkeyErrorCode,
-  type TokenIssuer,
-  type TokenPlatform,
-  type TokenProtocol,
-  type TokenRequest,
-  type TokenResponse,
-} from '@roomkey/core';
+export * from '@roomkey/core/app';
 
 type MaybePromise<T> = T | Promise<T>;
 

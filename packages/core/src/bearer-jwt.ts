@@ -10,6 +10,7 @@ import {
 import { checkLogger, type Logger } from './audit.js';
 import { type Clock, resolveClock } from './clock.js';
 import type { Identity } from './grant.js';
+import { MAX_USER_ID_LENGTH } from './identity.js';
 import { describeNonCanonicalId, hasControlCharacter } from './names.js';
 import { HttpProblem } from './problem.js';
 import { type ProviderKeySet, type ProviderKeys, providerKeys, upstream } from './provider-keys.js';
@@ -369,7 +370,8 @@ function subjectIdentity(
 ): Identity | null {
   const id = claims[claim];
   if (typeof id !== 'string' || id.length === 0) return null;
-  const flaw = id.length > 256 ? 'is longer than 256 characters' : describeNonCanonicalId(id);
+  const flaw =
+    id.length > MAX_USER_ID_LENGTH ? `is longer than ${MAX_USER_ID_LENGTH} characters` : describeNonCanonicalId(id);
   if (flaw === undefined) return { id };
   report(id, flaw);
   throw new HttpProblem(

@@ -10,6 +10,9 @@ export function kindOf(value: unknown): string {
   return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
 }
 
+/** The longest user id a token may carry: identify's answers, service users and provider subjects alike. */
+export const MAX_USER_ID_LENGTH = 256;
+
 /**
  * What identify returned, checked: `null` for no one, else an object whose `id` is a string of
  * 1 to 256 characters in canonical form (see {@link describeNonCanonicalId}). Anything else is
@@ -27,7 +30,7 @@ export function checkIdentity(identity: unknown): Identity | null {
       'identify returned an invalid identity: identity.id is missing: identify must return an object { id } or null',
     );
   }
-  if (typeof id !== 'string' || id.length === 0 || id.length > 256) {
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_USER_ID_LENGTH) {
     throw new Error('identify returned an invalid identity: identity.id must be a string of 1 to 256 characters.');
   }
   const flaw = describeNonCanonicalId(id);

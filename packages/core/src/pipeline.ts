@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DeniedEvent, IssuedEvent, LogError } from './audit.js';
 import { isRoomkeyError, RoomkeyError } from './errors.js';
 import { checkGrant, checkRequestAgainstGrant, defaultGrant, type Grant } from './grant.js';
-import { checkIdentity } from './identity.js';
+import { checkIdentity, MAX_USER_ID_LENGTH } from './identity.js';
 import { checkIssuerOptions, type IssuerConfig, type TokenIssuerOptions } from './issuer-options.js';
 import type { Reservation } from './limits.js';
 import { describeNonCanonicalId } from './names.js';
@@ -361,9 +361,6 @@ function checkTarget(platform: TokenPlatform, target: string): void {
     throw error;
   }
 }
-
-/** The longest user id, as identify's answers are checked (`checkIdentity`). */
-const MAX_USER_ID_LENGTH = 256;
 
 function checkUserId(platforms: readonly TokenPlatform[], userId: string): void {
   if (typeof userId !== 'string' || userId.length === 0 || userId.length > MAX_USER_ID_LENGTH) {

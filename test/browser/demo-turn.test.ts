@@ -14,6 +14,7 @@ import { type RunningCoturn, startCoturn } from '../support/coturn.js';
 import { launchChromium } from './support/chromium.js';
 import { lastPeer, RECORD_PEERS } from './support/peers.js';
 import { type Red5ProStandIn, startRed5ProStandIn } from './support/red5pro-standin.js';
+import { screenshot } from './support/screenshots.js';
 
 let coturn: RunningCoturn;
 let standIn: Red5ProStandIn;
@@ -84,7 +85,7 @@ describe('the demo page: relay only', () => {
     await expect(relay.textContent()).resolves.toBe(
       'Relay: data channel open through TURN; selected pair: local relay, remote relay.',
     );
-    await page.screenshot({ path: '/tmp/roomkey-demo-turn-relay.png', fullPage: true });
+    await screenshot(page, 'demo-turn-relay');
   }, 40_000);
 
   it('says there is no connection when coturn refuses the credentials (another secret): 401', async () => {
